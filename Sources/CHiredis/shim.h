@@ -1,0 +1,2 @@
+#include <hiredis.h>
+#include <read.h>

@@ -1,0 +1,3 @@
+import Shared
+
+print("ChatAPI: not wired yet")

@@ -1,0 +1,3 @@
+import Shared
+
+print("ChatRelay: not wired yet")

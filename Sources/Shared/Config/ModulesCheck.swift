@@ -1,0 +1,3 @@
+import CLinux
+import CHiredis
+import COpenSSL
