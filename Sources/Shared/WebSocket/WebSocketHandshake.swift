@@ -45,9 +45,7 @@ public enum WebSocketHandshake {
     static func isValidKey(_ key: String) -> Bool {
         let bytes = Array(key.utf8)
         guard bytes.count == 24, bytes[22] == UInt8(ascii: "="), bytes[23] == UInt8(ascii: "=") else { return false }
-        let value: (UInt8) -> Int? = { c in standardAlphabet.firstIndex(of: c) }
-        guard bytes[..<22].allSatisfy({ value($0) != nil }) else { return false }
-        return value(bytes[21])! & 0x0F == 0  // the last character carries 2 bits of data, 4 of padding
+        return bytes[..<22].allSatisfy { standardAlphabet.contains($0) }
     }
 
     /// Whether a comma-separated header value holds `token`, compared case-insensitively.
