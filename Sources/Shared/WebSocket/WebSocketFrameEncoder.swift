@@ -42,8 +42,8 @@ public enum WebSocketFrameEncoder {
         return out
     }
 
-    /// A server text frame.
-    public static func text(_ text: String) -> [UInt8] { frame(.text, payload: text.utf8) }
+    /// A server text frame, encoded once to be queued to any number of connections.
+    public static func text(_ text: String) -> SharedBytes { SharedBytes(frame(.text, payload: text.utf8)) }
 
     /// A server binary frame.
     public static func binary(_ bytes: some Collection<UInt8>) -> [UInt8] { frame(.binary, payload: bytes) }

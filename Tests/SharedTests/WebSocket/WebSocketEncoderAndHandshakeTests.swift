@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct WebSocketFrameEncoderTests {
     @Test func serverFramesAreUnmaskedWithMinimalLengths() {
-        #expect(WebSocketFrameEncoder.text("Hello") == [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f])
+        #expect(WebSocketFrameEncoder.text("Hello").bytes == [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f])
         #expect(Array(WebSocketFrameEncoder.binary([UInt8](repeating: 0, count: 126)).prefix(4)) == [0x82, 126, 0, 126])
         #expect(Array(WebSocketFrameEncoder.binary([UInt8](repeating: 0, count: 65536)).prefix(10))
                 == [0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0])
@@ -21,7 +21,7 @@ import Testing
         var decoder = WebSocketFrameDecoder(configuration: .init(maxMessageSize: 100_000, role: .client))
         for length in [0, 125, 126, 65535, 65536] {
             let text = String(repeating: "é", count: length / 2)
-            decoder.feed(WebSocketFrameEncoder.text(text))
+            decoder.feed(WebSocketFrameEncoder.text(text).bytes)
             #expect(try decoder.next() == .text(text))
         }
         decoder.feed(WebSocketFrameEncoder.close(code: 4001, reason: "token expired"))
