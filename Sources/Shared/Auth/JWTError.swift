@@ -5,7 +5,7 @@
 public struct JWTError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: Hashable, Sendable {
         case malformed, unsupportedAlgorithm, unknownKey, badSignature
-        case expired, notYetValid, invalidClaims, weakSecret, invalidKeyList
+        case expired, notYetValid, invalidClaims, weakSecret, invalidKeyList, missingSecret
     }
     private let code: Code
     /// Human-readable detail for logs. Never send it to clients: it may help an attacker.
@@ -31,6 +31,9 @@ public struct JWTError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let weakSecret = JWTError(.weakSecret, "JWT secret must be at least 32 bytes")
     /// A `kid:secret,...` list that cannot be parsed.
     public static let invalidKeyList = JWTError(.invalidKeyList, "invalid JWT key list")
+
+    /// Neither (or both) of `CHAT_JWT_SECRET` and `CHAT_JWT_KEYS` set.
+    public static let missingSecret = JWTError(.missingSecret, "set CHAT_JWT_SECRET (at least 32 bytes) or CHAT_JWT_KEYS (kid:secret,...)")
 
     /// Same reason, with more detail for logs.
     func with(_ detail: String) -> JWTError { JWTError(code, "\(self.detail): \(detail)") }

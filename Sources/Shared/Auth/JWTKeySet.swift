@@ -70,6 +70,24 @@ public struct JWTKeySet: Sendable {
         try self.init(keys: named, leeway: leeway)
     }
 
+    /// The key set the environment configures: `CHAT_JWT_KEYS` (named keys) or
+    /// `CHAT_JWT_SECRET` (one secret), exactly one of them.
+    /// - Throws: `JWTError` whose detail names the variable at fault.
+    public static func fromEnvironment(_ environment: [String: String]) throws(JWTError) -> JWTKeySet {
+        let secret = environment["CHAT_JWT_SECRET"].flatMap { $0.isEmpty ? nil : $0 }
+        let keyList = environment["CHAT_JWT_KEYS"].flatMap { $0.isEmpty ? nil : $0 }
+        switch (secret, keyList) {
+        case (let secret?, nil):
+            do { return try JWTKeySet(secret: secret) } catch { throw error.with("CHAT_JWT_SECRET") }
+        case (nil, let keyList?):
+            do { return try JWTKeySet(keyList: keyList) } catch { throw error.with("CHAT_JWT_KEYS") }
+        case (nil, nil):
+            throw JWTError.missingSecret
+        case (_?, _?):
+            throw JWTError.missingSecret.with("both are set; keep one")
+        }
+    }
+
     /// The key id that signs new tokens (nil for a single unnamed secret).
     public var signingKeyId: String? { signingKey.id }
 

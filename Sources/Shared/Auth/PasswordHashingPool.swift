@@ -75,7 +75,13 @@ public final class PasswordHashingPool: Sendable {
         let accepted = state.withLock { state -> Bool in
             // Running plus waiting jobs: at most one per thread plus the queue.
             guard !state.stopped, state.pending + state.running < threads + queueLimit else { return false }
-            state.queue.append { box.set(work()) }
+            state.queue.append { [self] in
+                let value = work()
+                // Count the job done before waking its caller, so a caller that submits again
+                // at once does not find its own finished job still taking a place.
+                self.state.withLock { $0.running -= 1 }
+                box.set(value)
+            }
             return true
         }
         guard accepted else { throw .busy }
@@ -108,7 +114,6 @@ public final class PasswordHashingPool: Sendable {
                 continue
             }
             job()
-            state.withLock { $0.running -= 1 }
         }
     }
 }

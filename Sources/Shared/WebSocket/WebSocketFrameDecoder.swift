@@ -211,14 +211,27 @@ public struct WebSocketFrameDecoder: Sendable {
         }
     }
 
+    /// XORs the mask into `bytes[start...]`, eight bytes at a time where it can.
     private static func unmask(_ bytes: inout [UInt8], from start: Int,
                                mask: (UInt8, UInt8, UInt8, UInt8), offset: Int) {
         withUnsafeBytes(of: mask) { key in
             bytes.withUnsafeMutableBufferPointer { bytes in
+                guard let base = bytes.baseAddress else { return }
                 var phase = offset
-                for i in start..<bytes.count {
+                var i = start
+                // The mask as 8 bytes starting at `phase`, for whole-word XOR.
+                var word: UInt64 = 0
+                for j in 0..<8 { word |= UInt64(key[(phase + j) & 3]) << (8 * UInt64(j)) }
+                word = UInt64(littleEndian: word)
+                while i + 8 <= bytes.count {
+                    let raw = UnsafeMutableRawPointer(base + i)
+                    raw.storeBytes(of: raw.loadUnaligned(as: UInt64.self) ^ word, as: UInt64.self)
+                    i += 8
+                }
+                while i < bytes.count {
                     bytes[i] ^= key[phase]
                     phase = (phase + 1) & 3
+                    i += 1
                 }
             }
         }

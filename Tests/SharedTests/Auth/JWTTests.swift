@@ -159,4 +159,20 @@ import Testing
         #expect(throws: JWTError.invalidKeyList) { try JWTKeySet(keyList: ":\(Self.secret)") }
         #expect(try JWTKeySet(keyList: "k:\(Self.secret):with:colons").signingKeyId == "k")
     }
+
+    @Test func environmentNeedsExactlyOneOfSecretAndKeys() throws {
+        #expect(try JWTKeySet.fromEnvironment(["CHAT_JWT_SECRET": Self.secret]).signingKeyId == nil)
+        #expect(try JWTKeySet.fromEnvironment(["CHAT_JWT_KEYS": "a:\(Self.secret)"]).signingKeyId == "a")
+        #expect(throws: JWTError.missingSecret) { try JWTKeySet.fromEnvironment([:]) }
+        #expect(throws: JWTError.missingSecret) {
+            try JWTKeySet.fromEnvironment(["CHAT_JWT_SECRET": Self.secret, "CHAT_JWT_KEYS": "a:\(Self.secret)"])
+        }
+        do {
+            _ = try JWTKeySet.fromEnvironment(["CHAT_JWT_SECRET": "short"])
+            Issue.record("a short secret was accepted")
+        } catch {
+            #expect(error == .weakSecret)
+            #expect(error.detail.contains("CHAT_JWT_SECRET"))
+        }
+    }
 }

@@ -4,7 +4,7 @@ import Glibc
 
 /// A blocking TCP client that speaks raw bytes, to send what no real client would.
 final class RawWebSocketClient {
-    let fd: Int32
+    private(set) var fd: Int32
     var decoder = WebSocketFrameDecoder(configuration: .init(maxMessageSize: 1 << 20, role: .client))
     var leftover: [UInt8] = []
 
@@ -12,6 +12,7 @@ final class RawWebSocketClient {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -22,7 +23,12 @@ final class RawWebSocketClient {
         guard result == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
     }
 
-    deinit { close(fd) }
+    deinit { closeSocket() }
+
+    /// Closes our side (so the server's lingering close ends at once).
+    func closeSocket() {
+        if fd >= 0 { close(fd); fd = -1 }
+    }
 
     func send(_ bytes: [UInt8]) {
         var sent = 0

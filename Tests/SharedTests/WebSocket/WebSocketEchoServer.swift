@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import Shared
 
 /// A WebSocket echo server on a real event loop, for network tests. It does the HTTP upgrade
@@ -6,13 +7,26 @@ import Foundation
 final class WebSocketEchoServer: Sendable {
     let group: EventLoopGroup
     let server: TCPServer
+    /// Close codes the server's sockets reported to their delegate, in order.
+    let closes = Closes()
     var port: Int { server.port }
+
+    final class Closes: Sendable {
+        let codes = Mutex<[UInt16]>([])
+        /// Waits up to `seconds` for at least one close; returns the codes so far.
+        func wait(seconds: Double = 5) -> [UInt16] {
+            let deadline = Date().addingTimeInterval(seconds)
+            while codes.withLock({ $0.isEmpty }) && Date() < deadline { usleep(5000) }
+            return codes.withLock { $0 }
+        }
+    }
 
     init(configuration: WebSocketConnection.Configuration = .init()) throws {
         group = EventLoopGroup(count: 1)
         group.start()
+        let closes = self.closes
         server = try TCPServer(host: "127.0.0.1", port: 0, group: group) { _ in
-            UpgradeHandler(configuration: configuration)
+            UpgradeHandler(configuration: configuration, closes: closes)
         }
     }
 
@@ -25,8 +39,12 @@ final class WebSocketEchoServer: Sendable {
 /// Reads the upgrade request, answers 101 (or the validation error) and hands over.
 private final class UpgradeHandler: ConnectionHandler {
     let configuration: WebSocketConnection.Configuration
+    let closes: WebSocketEchoServer.Closes
     var buffer: [UInt8] = []
-    init(configuration: WebSocketConnection.Configuration) { self.configuration = configuration }
+    init(configuration: WebSocketConnection.Configuration, closes: WebSocketEchoServer.Closes) {
+        self.configuration = configuration
+        self.closes = closes
+    }
 
     func connectionOpened(_ connection: Connection) {}
     func connectionClosed(_ connection: Connection) {}
@@ -56,7 +74,7 @@ private final class UpgradeHandler: ConnectionHandler {
             var response = "HTTP/1.1 101 Switching Protocols\r\n"
             for (name, value) in WebSocketHandshake.responseHeaders(acceptKey: accept) { response += "\(name): \(value)\r\n" }
             connection.write(Array((response + "\r\n").utf8))
-            let socket = WebSocketConnection(connection: connection, delegate: EchoDelegate(),
+            let socket = WebSocketConnection(connection: connection, delegate: EchoDelegate(closes: closes),
                                              configuration: configuration, initialBytes: leftover)
             connection.handler = socket
             socket.start()
@@ -66,9 +84,13 @@ private final class UpgradeHandler: ConnectionHandler {
 
 /// Echoes text and binary; "close" makes the server start a close with 4001.
 private final class EchoDelegate: WebSocketDelegate {
+    let closes: WebSocketEchoServer.Closes
+    init(closes: WebSocketEchoServer.Closes) { self.closes = closes }
     func webSocket(_ socket: WebSocketConnection, receivedText text: String) {
         if text == "close" { socket.close(code: CloseCode.tokenExpired, reason: "bye") } else { socket.send(text: text) }
     }
     func webSocket(_ socket: WebSocketConnection, receivedBinary bytes: [UInt8]) { socket.send(binary: bytes) }
-    func webSocketClosed(_ socket: WebSocketConnection, code: UInt16, reason: String) {}
+    func webSocketClosed(_ socket: WebSocketConnection, code: UInt16, reason: String) {
+        closes.codes.withLock { $0.append(code) }
+    }
 }

@@ -98,6 +98,8 @@ import Testing
         guard case .close(let received, _)? = bad.nextEvent() else { Issue.record("\(name): no close frame"); return }
         #expect(received == code, "\(name)")
         #expect(bad.readsEOF(), "\(name): TCP not closed")
+        bad.closeSocket()
+        #expect(server.closes.wait() == [code], "\(name): reported to the delegate")
 
         let good = try RawWebSocketClient(port: server.port)
         #expect(good.handshake().hasPrefix("HTTP/1.1 101"))
@@ -116,6 +118,36 @@ import Testing
         #expect(client.nextEvent() == .text("early"))
         #expect(client.nextEvent() == .close(code: 1000, reason: ""))
         #expect(client.readsEOF())
+    }
+
+    @Test func slowReaderIsClosedWhenItsSendQueuePassesTheCap() throws {
+        var configuration = WebSocketConnection.Configuration()
+        configuration.maxQueuedBytes = 256 * 1024
+        let server = try WebSocketEchoServer(configuration: configuration)
+        defer { server.stop() }
+        let client = try RawWebSocketClient(port: server.port)
+        _ = client.handshake()
+        // Echoes pile up while the client reads nothing: kernel buffers fill, then the queue.
+        let message = clientFrame(.binary, [UInt8](repeating: 7, count: 60_000))
+        var sent = 0
+        while server.closes.codes.withLock({ $0.isEmpty }) && sent < 2000 {
+            client.send(message)
+            sent += 1
+        }
+        #expect(server.closes.wait() == [CloseCode.policy])
+    }
+
+    @Test func serverStartedCloseIsReportedWithItsCode() throws {
+        let server = try WebSocketEchoServer()
+        defer { server.stop() }
+        let client = try RawWebSocketClient(port: server.port)
+        _ = client.handshake()
+        client.send(clientFrame(.text, Array("close".utf8)))
+        #expect(client.nextEvent() == .close(code: 4001, reason: "bye"))
+        client.send(clientFrame(.close, [0x0F, 0xA1]))
+        #expect(client.readsEOF())
+        client.closeSocket()
+        #expect(server.closes.wait() == [4001])
     }
 
     @Test func silentPeerIsPingedThenDropped() throws {
