@@ -1,9 +1,9 @@
 // TEMPORARY: the loop helper owns `SocketAddress` (Sources/Shared/EventLoop, PLAN.md). This
-// file holds the planned shape only until branch `loop` is merged into `http`; delete it then.
-// The lead: if `loop` is merged into main first, delete this file in the same merge.
+// file mirrors the public shape of branch `loop`'s type only until `loop` is merged into
+// `http`; delete it then. The lead: if `loop` reaches main first, delete this file in that merge.
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-    public init(host: String, port: Int) { self.host = host; self.port = port }
+    public let host: String
+    public let port: Int
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    public static func resolve(host: String, port: Int) throws -> SocketAddress { SocketAddress(host: host, port: port) }
 }

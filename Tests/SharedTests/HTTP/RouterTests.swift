@@ -3,7 +3,7 @@ import Testing
 @testable import Shared
 
 @Suite struct RouterTests {
-    static let peer = SocketAddress(host: "127.0.0.1", port: 5000)
+    static let peer = try! SocketAddress.resolve(host: "127.0.0.1", port: 5000)
 
     func request(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPRequest {
         HTTPRequest(method: method, target: target, headers: headers, peer: Self.peer)
