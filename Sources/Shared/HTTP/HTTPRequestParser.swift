@@ -62,6 +62,15 @@ public struct HTTPRequestParser: Sendable {
         if readIndex == buffer.count { buffer = []; readIndex = 0; scanIndex = 0 }
     }
 
+    /// Removes and returns the unconsumed bytes (for a protocol that takes the connection over).
+    public mutating func takeBufferedBytes() -> [UInt8] {
+        let rest = Array(buffer[readIndex...])
+        buffer = []
+        readIndex = 0
+        scanIndex = 0
+        return rest
+    }
+
     /// The next event, or nil when more bytes are needed.
     /// - Throws: `HTTPParseError` with the status to answer; every later call throws it again.
     public mutating func next() throws(HTTPParseError) -> HTTPParserEvent? {

@@ -5,6 +5,9 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// Set with status 101 to take the connection over (WebSocket): after the 101 is written,
+    /// the server makes the returned handler the connection's handler.
+    public var upgrade: (@Sendable (Connection) -> ConnectionHandler)?
 
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status

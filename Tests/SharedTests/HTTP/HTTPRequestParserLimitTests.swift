@@ -2,7 +2,7 @@ import Testing
 @testable import Shared
 
 @Suite struct HTTPRequestParserLimitTests {
-    typealias H = ParserHarness
+    typealias H = HTTPParserHarness
 
     func request(headers: Int, valueBytes: Int) -> String {
         var text = "GET / HTTP/1.1\r\nHost: x\r\n"

@@ -2,7 +2,7 @@ import Testing
 @testable import Shared
 
 @Suite struct HTTPRequestParserTests {
-    typealias H = ParserHarness
+    typealias H = HTTPParserHarness
 
     @Test func parsesASimpleGetWithCaseInsensitiveHeaders() throws {
         let out = H.parseEveryWay("GET /api/v1/rooms?limit=5 HTTP/1.1\r\nHost: x\r\nX-Thing:  a b \r\naccept: */*\r\n\r\n")

@@ -59,13 +59,13 @@ import Testing
     @Test(arguments: shapes.map(\.0))
     func rejectsWith400(shape name: String) throws {
         let text = try #require(Self.shapes.first { $0.0 == name }?.1)
-        let out = ParserHarness.parseEveryWay(text)
+        let out = HTTPParserHarness.parseEveryWay(text)
         #expect(out.error?.status == 400, "\(name): \(String(describing: out.error))")
         #expect(out.requests.isEmpty, "\(name): a request got through")
     }
 
     @Test func aRejectedSecondRequestDoesNotSpoilTheFirst() {
-        let out = ParserHarness.parseEveryWay("GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /bad HTTP/1.1\r\nHost : x\r\n\r\n")
+        let out = HTTPParserHarness.parseEveryWay("GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /bad HTTP/1.1\r\nHost : x\r\n\r\n")
         #expect(out.requests.map(\.head.target) == ["/ok"])
         #expect(out.error?.status == 400)
     }

@@ -2,22 +2,22 @@ import Testing
 @testable import Shared
 
 /// A request as the parser delivered it, body pieces joined.
-struct ParsedRequest: Equatable {
+struct HTTPParsedRequest: Equatable {
     var head: HTTPRequestHead
     var body: [UInt8]
     var trailers: HTTPHeaders
 }
 
 /// Everything a parser produced from one input: complete requests, then maybe an error.
-struct ParseOutcome: Equatable {
-    var requests: [ParsedRequest] = []
+struct HTTPParseOutcome: Equatable {
+    var requests: [HTTPParsedRequest] = []
     var error: HTTPParseError?
     /// A head was seen but its request did not end.
     var partial = false
 }
 
 /// SplitMix64: a tiny seeded generator so random splits are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
+struct HTTPSplitMixRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
@@ -29,18 +29,18 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-enum ParserHarness {
+enum HTTPParserHarness {
     /// Feeds `chunks` one after another, draining events after each.
-    static func run(_ chunks: [[UInt8]], limits: HTTPParserLimits = HTTPParserLimits()) -> ParseOutcome {
+    static func run(_ chunks: [[UInt8]], limits: HTTPParserLimits = HTTPParserLimits()) -> HTTPParseOutcome {
         var parser = HTTPRequestParser(limits: limits)
-        var outcome = ParseOutcome()
-        var current: ParsedRequest?
+        var outcome = HTTPParseOutcome()
+        var current: HTTPParsedRequest?
         for chunk in chunks {
             chunk.withUnsafeBytes { parser.feed($0) }
             do {
                 while let event = try parser.next() {
                     switch event {
-                    case .head(let head): current = ParsedRequest(head: head, body: [], trailers: HTTPHeaders())
+                    case .head(let head): current = HTTPParsedRequest(head: head, body: [], trailers: HTTPHeaders())
                     case .body(let bytes): current?.body += bytes
                     case .end(let trailers):
                         current?.trailers = trailers
@@ -61,7 +61,7 @@ enum ParserHarness {
     static func splits(of input: [UInt8]) -> [(String, [[UInt8]])] {
         var result: [(String, [[UInt8]])] = [("all at once", [input]), ("byte by byte", input.map { [$0] })]
         for seed in UInt64(1)...6 {
-            var rng = SeededGenerator(seed: seed)
+            var rng = HTTPSplitMixRandom(seed: seed)
             var pieces: [[UInt8]] = []
             var i = 0
             while i < input.count {
@@ -76,12 +76,12 @@ enum ParserHarness {
 
     /// Parses `text` every way it can be split and checks every way agrees; returns the outcome.
     static func parseEveryWay(_ text: String, limits: HTTPParserLimits = HTTPParserLimits(),
-                              sourceLocation: SourceLocation = #_sourceLocation) -> ParseOutcome {
+                              sourceLocation: SourceLocation = #_sourceLocation) -> HTTPParseOutcome {
         parseEveryWay(Array(text.utf8), limits: limits, sourceLocation: sourceLocation)
     }
 
     static func parseEveryWay(_ bytes: [UInt8], limits: HTTPParserLimits = HTTPParserLimits(),
-                              sourceLocation: SourceLocation = #_sourceLocation) -> ParseOutcome {
+                              sourceLocation: SourceLocation = #_sourceLocation) -> HTTPParseOutcome {
         let ways = splits(of: bytes)
         let reference = run(ways[0].1, limits: limits)
         for (name, chunks) in ways.dropFirst() {
