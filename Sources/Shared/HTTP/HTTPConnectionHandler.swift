@@ -16,6 +16,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
     private var closing = false
     /// Inside `process()`: an inline answer must not recurse into it once per pipelined request.
     private var processing = false
+    /// Reading paused until the client reads the answers already queued to it.
+    private var waitingForReader = false
 
     // One wheel entry at most: the timer fires at `timerFiresAt` and re-arms itself if the
     // deadline moved later meanwhile, so progress never costs a cancel and a new timer.
@@ -49,6 +51,13 @@ final class HTTPConnectionHandler: ConnectionHandler {
             return
         }
         if wasIdle { arm(.header, seconds: context.configuration.headerTimeout) }
+        process()
+    }
+
+    func connectionWritable(_ connection: Connection) {
+        guard waitingForReader, !closing else { return }
+        waitingForReader = false
+        connection.resumeReading()
         process()
     }
 
@@ -88,7 +97,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     private func process() {
         processing = true
         defer { processing = false }
-        while !inFlight && !closing {
+        while !inFlight && !closing && !waitingForReader {
             let event: HTTPParserEvent?
             do {
                 event = try parser.next()
@@ -168,8 +177,14 @@ final class HTTPConnectionHandler: ConnectionHandler {
             closeGracefully()
             return
         }
-        connection.resumeReading()
         arm(.idle, seconds: context.configuration.idleTimeout)
+        if connection.queuedBytes > context.configuration.maxQueuedResponseBytes {
+            // A pipelining client that does not read its answers must not grow our memory.
+            waitingForReader = true
+            connection.pauseReading()
+            return
+        }
+        connection.resumeReading()
         if !processing { process() }  // pipelined requests already buffered
     }
 

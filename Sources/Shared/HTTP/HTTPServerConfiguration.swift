@@ -10,6 +10,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyTimeout: Double = 10
     /// Pipelined bytes buffered while a request is being answered before reading pauses.
     public var maxPipelinedBytes = 64 * 1024
+    /// Answer bytes queued to a client that is not reading before its requests wait.
+    public var maxQueuedResponseBytes = 1024 * 1024
     /// `Retry-After` seconds of the 503 answered when the worker pool is full.
     public var busyRetryAfter = 1
 

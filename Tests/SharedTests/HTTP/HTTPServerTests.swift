@@ -97,6 +97,24 @@ final class TestHTTPServer {
         #expect(responses.map(\.body) == ["{\"slow\":true}", "{\"id\":\"2\"}", "abc", "{\"id\":\"4\"}"])
     }
 
+    @Test func aClientThatReadsLateStillGetsEveryPipelinedAnswerInOrder() throws {
+        var config = HTTPServerConfiguration()
+        config.maxQueuedResponseBytes = 16 * 1024
+        config.maxPipelinedBytes = 4 * 1024
+        let s = try TestHTTPServer(configuration: config) { routes in
+            routes.get("/big/{n}", kind: .inline) { r in .text(r.pathParameter("n")! + String(repeating: "x", count: 10_000)) }
+        }
+        defer { s.stop() }
+        let raw = try RawHTTPClient(port: s.port)
+        let requests = (0..<300).map { "GET /big/\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined()
+        let sender = Thread { raw.send(requests) }
+        sender.start()
+        usleep(300_000)  // let the server hit both caps before anything is read
+        let responses = raw.readResponses(300)
+        #expect(responses.count == 300)
+        #expect(responses.enumerated().allSatisfy { $0.element.body.hasPrefix("\($0.offset)x") })
+    }
+
     @Test func http10ClosesUnlessAskedToKeepAlive() throws {
         let s = try TestHTTPServer()
         defer { s.stop() }

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// A blocking TCP client for tests that need bytes curl will not send (pipelining, malformed input).
-final class RawHTTPClient {
+final class RawHTTPClient: Sendable {
     let fd: Int32
 
     init(port: Int, timeoutSeconds: Int = 5) throws {
