@@ -2,11 +2,11 @@ import Foundation
 import Synchronization
 @testable import Shared
 
-/// A WebSocket echo server on a real event loop, for network tests. It does the HTTP upgrade
-/// itself (headers only, enough for a handshake) so that it needs nothing but the loop.
+/// A WebSocket echo server at `GET /ws` of a real `HTTPServer`, for network tests.
 final class WebSocketEchoServer: Sendable {
     let group: EventLoopGroup
-    let server: TCPServer
+    let workers: WorkerPool
+    let server: HTTPServer
     /// Close codes the server's sockets reported to their delegate, in order.
     let closes = Closes()
     var port: Int { server.port }
@@ -22,63 +22,25 @@ final class WebSocketEchoServer: Sendable {
     }
 
     init(configuration: WebSocketConnection.Configuration = .init()) throws {
+        let closes = self.closes
+        let routes = RouterBuilder()
+        routes.get("/ws", kind: .inline) { request in
+            WebSocketHandshake.upgradeResponse(for: request) { connection in
+                WebSocketConnection(connection: connection, delegate: EchoDelegate(closes: closes),
+                                    configuration: configuration)
+            }
+        }
         group = EventLoopGroup(count: 1)
         group.start()
-        let closes = self.closes
-        server = try TCPServer(host: "127.0.0.1", port: 0, group: group) { _ in
-            UpgradeHandler(configuration: configuration, closes: closes)
-        }
+        workers = WorkerPool(threads: 1, queueLimit: 4)
+        server = HTTPServer(router: routes.build(), group: group, workers: workers)
+        try server.start(host: "127.0.0.1", port: 0)
     }
 
     func stop() {
-        server.stopAccepting()
+        server.drain(deadline: .seconds(1))
         group.stop()
-    }
-}
-
-/// Reads the upgrade request, answers 101 (or the validation error) and hands over.
-private final class UpgradeHandler: ConnectionHandler {
-    let configuration: WebSocketConnection.Configuration
-    let closes: WebSocketEchoServer.Closes
-    var buffer: [UInt8] = []
-    init(configuration: WebSocketConnection.Configuration, closes: WebSocketEchoServer.Closes) {
-        self.configuration = configuration
-        self.closes = closes
-    }
-
-    func connectionOpened(_ connection: Connection) {}
-    func connectionClosed(_ connection: Connection) {}
-
-    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
-        buffer.append(contentsOf: bytes)
-        let end: [UInt8] = Array("\r\n\r\n".utf8)
-        guard let range = buffer.firstRange(of: end) else { return }
-        let head = String(decoding: buffer[..<range.lowerBound], as: UTF8.self)
-        let leftover = Array(buffer[range.upperBound...])
-        let lines = head.components(separatedBy: "\r\n")
-        let method = lines[0].split(separator: " ").first.map(String.init) ?? ""
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headers[name] = headers[name].map { $0 + ", " + value } ?? value
-        }
-        switch WebSocketHandshake.validate(method: method, header: { headers[$0] }) {
-        case .failure(let error):
-            var response = "HTTP/1.1 \(error.status) Refused\r\nContent-Length: 0\r\nConnection: close\r\n"
-            for (name, value) in error.headers { response += "\(name): \(value)\r\n" }
-            connection.write(Array((response + "\r\n").utf8))
-            connection.closeAfterFlush()
-        case .success(let accept):
-            var response = "HTTP/1.1 101 Switching Protocols\r\n"
-            for (name, value) in WebSocketHandshake.responseHeaders(acceptKey: accept) { response += "\(name): \(value)\r\n" }
-            connection.write(Array((response + "\r\n").utf8))
-            let socket = WebSocketConnection(connection: connection, delegate: EchoDelegate(closes: closes),
-                                             configuration: configuration, initialBytes: leftover)
-            connection.handler = socket
-            socket.start()
-        }
+        workers.shutdown()
     }
 }
 
