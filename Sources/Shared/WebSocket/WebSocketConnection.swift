@@ -1,8 +1,10 @@
 /// A server WebSocket over a loop `Connection`: decodes frames, answers pings and the close
 /// handshake, pings idle peers and drops silent ones, caps the send queue.
 ///
-/// Install it as the connection's handler after writing the 101 response, then call `start`
-/// (or let `connectionOpened` do it) with any bytes read past the request's headers.
+/// Install it as the connection's handler after writing the 101 response (the HTTP server
+/// does this for `WebSocketHandshake.upgradeResponse`), then `start` it, or let
+/// `connectionOpened` do it. Loop-confined like its `Connection`: call it on that loop only
+/// (from elsewhere, hop with `connection.loop.execute`).
 public final class WebSocketConnection: ConnectionHandler {
     public struct Configuration: Sendable {
         public var maxMessageSize = 64 * 1024
