@@ -33,6 +33,8 @@ public final class WebSocketConnection: ConnectionHandler {
     /// The close code reported to the delegate once TCP is gone.
     private var closeCode: UInt16 = 1006
     private var closeReasonText = ""
+    /// A close frame may be sent once (RFC 6455 §5.5.1).
+    private var sentClose = false
 
     /// - Parameter initialBytes: bytes that arrived after the upgrade request, if any.
     public init(connection: Connection, delegate: WebSocketDelegate, configuration: Configuration = Configuration(),
@@ -86,7 +88,7 @@ public final class WebSocketConnection: ConnectionHandler {
         state = .closing
         closeCode = code
         closeReasonText = reason
-        connection.write(WebSocketFrameEncoder.close(code: code, reason: reason))
+        sendClose(WebSocketFrameEncoder.close(code: code, reason: reason))
         closeTimer = connection.loop.schedule(after: configuration.closeTimeout) { [weak self] in
             self?.connection.close()
         }
@@ -144,7 +146,7 @@ public final class WebSocketConnection: ConnectionHandler {
                 state = .closed
             } else {
                 // Echo the peer's code (RFC 6455 §5.5.1); an empty close gets an empty one.
-                connection.write(code.map { WebSocketFrameEncoder.close(code: $0) } ?? [0x88, 0x00])
+                sendClose(code.map { WebSocketFrameEncoder.close(code: $0) } ?? [0x88, 0x00])
                 closeCode = code ?? 1005
                 closeReasonText = reason
                 state = .closed
@@ -155,15 +157,24 @@ public final class WebSocketConnection: ConnectionHandler {
 
     /// Fails the connection: optionally a close frame, then TCP closed once it is flushed.
     private func finish(code: UInt16, reason: String, sendFrame: Bool) {
-        closeCode = code
-        closeReasonText = reason
-        if sendFrame { connection.write(WebSocketFrameEncoder.close(code: code, reason: reason)) }
+        // After our close frame went out, that code is what the connection ended with.
+        if !sentClose {
+            closeCode = code
+            closeReasonText = reason
+        }
+        if sendFrame { sendClose(WebSocketFrameEncoder.close(code: code, reason: reason)) }
         state = .closed
         connection.closeAfterFlush()
         // A peer that stops reading would keep closeAfterFlush waiting: bound it.
         closeTimer = connection.loop.schedule(after: configuration.closeTimeout) { [weak self] in
             self?.connection.close()
         }
+    }
+
+    private func sendClose(_ frame: [UInt8]) {
+        guard !sentClose else { return }
+        sentClose = true
+        connection.write(frame)
     }
 
     private func scheduleHeartbeat(after seconds: Double? = nil) {

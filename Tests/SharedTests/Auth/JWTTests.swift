@@ -175,4 +175,19 @@ import Testing
             #expect(error.detail.contains("CHAT_JWT_SECRET"))
         }
     }
+
+    @Test func everyMutationOfAValidTokenIsRejected() throws {
+        let keys = try JWTKeySet(secret: Self.secret)
+        let token = Array(keys.sign(Self.claims()).utf8)
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.".utf8)
+        var generator = SeededGenerator(state: 3)
+        for _ in 0..<500 {
+            var mutated = token
+            let index = Int.random(in: 0..<mutated.count, using: &generator)
+            let replacement = alphabet.randomElement(using: &generator)!
+            guard replacement != mutated[index] else { continue }
+            mutated[index] = replacement
+            #expect(throws: JWTError.self) { try keys.verify(String(decoding: mutated, as: UTF8.self), now: Self.now) }
+        }
+    }
 }

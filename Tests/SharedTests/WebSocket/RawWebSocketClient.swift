@@ -71,6 +71,18 @@ final class RawWebSocketClient {
         }
     }
 
+    /// Everything read until EOF, or nil when the connection stayed open (timeout) or failed.
+    func readUntilEOF() -> [UInt8]? {
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return all }
+            if n < 0 { return nil }
+            all += buffer[..<n]
+        }
+    }
+
     /// Whether the server closed TCP (EOF), reading and dropping anything before it.
     func readsEOF() -> Bool {
         while true {

@@ -218,4 +218,23 @@ import Testing
             #expect(outcome.events == expected)
         }
     }
+
+    @Test func randomAndMutatedInputNeverCrashesAndEndsInAnEventOrACloseCode() {
+        var generator = SeededGenerator(state: 7)
+        let valid = clientFrame(.text, Array("héllo".utf8), fin: false) + clientFrame(.ping, [1])
+            + clientFrame(.continuation, Array("wörld".utf8)) + clientFrame(.close, [0x03, 0xE8])
+        for round in 0..<2000 {
+            var bytes: [UInt8]
+            if round % 2 == 0 {
+                bytes = (0..<Int.random(in: 1...64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            } else {
+                bytes = valid
+                for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                }
+            }
+            let outcome = decode(bytes, split: .random, seed: UInt64(round))
+            if let error = outcome.error { #expect([1002, 1007, 1009].contains(error.closeCode)) }
+        }
+    }
 }

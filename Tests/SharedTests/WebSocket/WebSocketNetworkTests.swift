@@ -47,6 +47,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(errorText)")
         let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(errorText)")
+        #expect(result["extensions"] as? [String] == [])
         #expect(result["echo"] as? String == "hello")
         #expect(result["unicode"] as? String == "κόσμε 𝄞")
         #expect(result["big"] as? Int == 60000)
@@ -146,6 +147,19 @@ import Testing
         #expect(client.nextEvent() == .close(code: 4001, reason: "bye"))
         client.send(clientFrame(.close, [0x0F, 0xA1]))
         #expect(client.readsEOF())
+        client.closeSocket()
+        #expect(server.closes.wait() == [4001])
+    }
+
+    @Test func aSecondCloseFrameIsNeverSent() throws {
+        let server = try WebSocketEchoServer()
+        defer { server.stop() }
+        let client = try RawWebSocketClient(port: server.port)
+        _ = client.handshake()
+        client.send(clientFrame(.text, Array("close".utf8)))
+        #expect(client.nextEvent() == .close(code: 4001, reason: "bye"))
+        client.send([0x81, 0x01, 0x41])  // unmasked: a protocol error, but the close was already sent
+        #expect(client.readUntilEOF() == [])
         client.closeSocket()
         #expect(server.closes.wait() == [4001])
     }

@@ -13,7 +13,9 @@ from websockets.sync.client import connect
 
 url = sys.argv[1]
 out = {}
-with connect(url, max_size=None, compression=None) as ws:
+# The client offers permessage-deflate; the server must decline it (it has no extensions).
+with connect(url, max_size=None) as ws:
+    out["extensions"] = [type(e).__name__ for e in ws.protocol.extensions]
     ws.send("hello")
     out["echo"] = ws.recv(timeout=5)
     ws.send("κόσμε 𝄞")
