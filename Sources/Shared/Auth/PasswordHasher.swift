@@ -14,13 +14,15 @@ public struct PasswordHasher: Sendable {
     /// A stored hash asking for more than this is refused rather than run (a tampered row
     /// must not be able to pin a CPU).
     static let maximumIterations = 10_000_000
+    /// Costs `init(iterations:)` accepts (for configuration to check before building one).
+    public static let iterationRange = 1...maximumIterations
 
     /// Iterations for new hashes.
     public let iterations: Int
 
     /// - Parameter iterations: cost of new hashes, 1 ... 10,000,000 (tests use small values).
     public init(iterations: Int = defaultIterations) {
-        precondition(iterations >= 1 && iterations <= Self.maximumIterations,
+        precondition(Self.iterationRange.contains(iterations),
                      "PasswordHasher iterations must be 1...\(Self.maximumIterations)")
         self.iterations = iterations
     }
