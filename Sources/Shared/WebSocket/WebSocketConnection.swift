@@ -1,5 +1,6 @@
 /// A server WebSocket over a loop `Connection`: decodes frames, answers pings and the close
-/// handshake, pings idle peers and drops silent ones, caps the send queue.
+/// handshake, pings idle peers and drops silent ones, caps the send queue. The rules live in
+/// `WebSocketConnectionState`; this class carries its outputs to the socket and the delegate.
 ///
 /// Install it as the connection's handler after writing the 101 response (the HTTP server
 /// does this for `WebSocketHandshake.upgradeResponse`), then `start` it, or let
@@ -12,49 +13,45 @@ public final class WebSocketConnection: ConnectionHandler {
         public var pingInterval: Double = 25
         /// Drop a peer that has sent nothing for this long (seconds).
         public var idleTimeout: Double = 60
-        /// After our close frame, wait this long for the peer's before closing TCP (seconds).
+        /// How long to wait for the peer's close frame, or for it to read our last bytes (seconds).
         public var closeTimeout: Double = 5
         /// Bytes queued to a slow reader past which it is closed with 1008.
         public var maxQueuedBytes = 1 << 20
         public init() {}
     }
 
-    private enum State { case idle, open, closing, closed }
-
     public let connection: Connection
     public let configuration: Configuration
     private var delegate: WebSocketDelegate?
     private var decoder: WebSocketFrameDecoder
-    private var state = State.idle
+    private var state: WebSocketConnectionState
+    private var started = false
     private var pending: [UInt8]
-    private var lastInput: UInt64 = 0
     private var heartbeat = TimerHandle()
     private var closeTimer = TimerHandle()
-    /// The close code reported to the delegate once TCP is gone.
-    private var closeCode: UInt16 = 1006
-    private var closeReasonText = ""
-    /// A close frame may be sent once (RFC 6455 §5.5.1).
-    private var sentClose = false
 
-    /// - Parameter initialBytes: bytes that arrived after the upgrade request, if any.
+    /// - Parameter initialBytes: bytes that arrived after the upgrade request, if the caller
+    ///   has any (the HTTP server passes its leftovers through `connection(_:received:)` instead).
     public init(connection: Connection, delegate: WebSocketDelegate, configuration: Configuration = Configuration(),
                 initialBytes: [UInt8] = []) {
         self.connection = connection
         self.delegate = delegate
         self.configuration = configuration
         self.decoder = WebSocketFrameDecoder(configuration: .init(maxMessageSize: configuration.maxMessageSize))
+        self.state = WebSocketConnectionState(pingInterval: configuration.pingInterval,
+                                              idleTimeout: configuration.idleTimeout, now: connection.loop.now())
         self.pending = initialBytes
     }
 
     /// Whether messages can still be sent (no close started).
-    public var isOpen: Bool { state == .open && connection.isOpen }
+    public var isOpen: Bool { state.isOpen && connection.isOpen }
 
     /// Starts the heartbeat, tells the delegate, and decodes bytes passed to `init`. Idempotent.
     public func start() {
-        guard state == .idle else { return }
-        state = .open
-        lastInput = connection.loop.now()
-        scheduleHeartbeat()
+        guard !started else { return }
+        started = true
+        state.receivedInput(at: connection.loop.now())
+        scheduleHeartbeat(after: configuration.pingInterval)
         delegate?.webSocketOpened(self)
         if !pending.isEmpty {
             let bytes = pending
@@ -74,9 +71,7 @@ public final class WebSocketConnection: ConnectionHandler {
     public func send(_ frame: SharedBytes) {
         guard isOpen else { return }
         guard connection.queuedBytes + frame.count <= configuration.maxQueuedBytes else {
-            // The queue is stuck behind a slow reader: a close frame would wait behind it too.
-            finish(code: CloseCode.policy, reason: "send queue full", sendFrame: false)
-            connection.close()
+            apply(state.sendQueueOverflowed())
             return
         }
         connection.write(frame)
@@ -84,14 +79,7 @@ public final class WebSocketConnection: ConnectionHandler {
 
     /// Starts the close handshake: sends a close frame and waits (bounded) for the peer's.
     public func close(code: UInt16, reason: String = "") {
-        guard state == .open || state == .idle else { return }
-        state = .closing
-        closeCode = code
-        closeReasonText = reason
-        sendClose(WebSocketFrameEncoder.close(code: code, reason: reason))
-        closeTimer = connection.loop.schedule(after: configuration.closeTimeout) { [weak self] in
-            self?.connection.close()
-        }
+        apply(state.close(code: code, reason: reason))
     }
 
     // MARK: ConnectionHandler
@@ -99,7 +87,7 @@ public final class WebSocketConnection: ConnectionHandler {
     public func connectionOpened(_ connection: Connection) { start() }
 
     public func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {
-        if state == .idle { start() }
+        start()
         receive(bytes)
     }
 
@@ -111,107 +99,54 @@ public final class WebSocketConnection: ConnectionHandler {
     public func connectionClosed(_ connection: Connection) {
         heartbeat.cancel()
         closeTimer.cancel()
-        state = .closed
         let delegate = self.delegate
         self.delegate = nil
-        delegate?.webSocketClosed(self, code: closeCode, reason: closeReasonText)
+        delegate?.webSocketClosed(self, code: state.closeCode, reason: state.closeReason)
     }
 
     // MARK: Internals
 
     private func receive(_ bytes: some Collection<UInt8>) {
-        guard state == .open || state == .closing else { return }
-        lastInput = connection.loop.now()
+        guard state.phase != .closed else { return }
+        state.receivedInput(at: connection.loop.now())
         decoder.feed(bytes)
         do {
-            while let event = try decoder.next() {
-                handle(event)
-                if state == .closed { return }
+            while state.phase != .closed, let event = try decoder.next() {
+                apply(state.received(event))
             }
         } catch {
-            finish(code: error.closeCode, reason: error.detail, sendFrame: true)
+            apply(state.failed(error))
         }
     }
 
-    private func handle(_ event: WebSocketMessageEvent) {
-        switch event {
-        case .text(let text): if state == .open { delegate?.webSocket(self, receivedText: text) }
-        case .binary(let bytes): if state == .open { delegate?.webSocket(self, receivedBinary: bytes) }
-        case .ping(let payload): if state == .open { connection.write(WebSocketFrameEncoder.pong(payload)) }
-        case .pong: break
-        case .close(let code, let reason):
-            if state == .closing {
-                // Our close was answered: the handshake is complete.
-                connection.closeAfterFlush()
-                state = .closed
-            } else {
-                // Echo the peer's code (RFC 6455 §5.5.1); an empty close gets an empty one.
-                sendClose(code.map { WebSocketFrameEncoder.close(code: $0) } ?? [0x88, 0x00])
-                closeCode = code ?? 1005
-                closeReasonText = reason
-                state = .closed
-                connection.closeAfterFlush()
+    private func apply(_ output: WebSocketConnectionState.Output) {
+        switch output.deliver {
+        case .text(let text)?: delegate?.webSocket(self, receivedText: text)
+        case .binary(let bytes)?: delegate?.webSocket(self, receivedBinary: bytes)
+        default: break
+        }
+        if let bytes = output.write { connection.write(bytes) }
+        switch output.tcp {
+        case .keep: break
+        case .closeAfterFlush: connection.closeAfterFlush()
+        case .closeNow: connection.close()
+        }
+        if output.armCloseTimer {
+            // A peer that neither answers our close nor reads what we queued is not waited for.
+            closeTimer.cancel()
+            closeTimer = connection.loop.schedule(after: configuration.closeTimeout) { [weak self] in
+                self?.connection.close()
             }
         }
     }
 
-    /// Fails the connection: optionally a close frame, then TCP closed once it is flushed.
-    private func finish(code: UInt16, reason: String, sendFrame: Bool) {
-        // After our close frame went out, that code is what the connection ended with.
-        if !sentClose {
-            closeCode = code
-            closeReasonText = reason
-        }
-        if sendFrame { sendClose(WebSocketFrameEncoder.close(code: code, reason: reason)) }
-        state = .closed
-        connection.closeAfterFlush()
-        // A peer that stops reading would keep closeAfterFlush waiting: bound it.
-        closeTimer = connection.loop.schedule(after: configuration.closeTimeout) { [weak self] in
-            self?.connection.close()
-        }
-    }
-
-    private func sendClose(_ frame: [UInt8]) {
-        guard !sentClose else { return }
-        sentClose = true
-        connection.write(frame)
-    }
-
-    private func scheduleHeartbeat(after seconds: Double? = nil) {
-        heartbeat = connection.loop.schedule(after: seconds ?? configuration.pingInterval) { [weak self] in
-            self?.heartbeatFired()
-        }
+    private func scheduleHeartbeat(after seconds: Double) {
+        heartbeat = connection.loop.schedule(after: seconds) { [weak self] in self?.heartbeatFired() }
     }
 
     private func heartbeatFired() {
-        guard state == .open || state == .closing else { return }
-        let silentFor = Double(connection.loop.now() &- lastInput) / 1000
-        let action = Self.heartbeatAction(silentFor: silentFor, configuration: configuration)
-        switch action.action {
-        case .drop:
-            closeCode = 1006
-            closeReasonText = "peer silent for \(Int(silentFor)) s"
-            connection.close()
-            return
-        case .ping:
-            connection.write(WebSocketFrameEncoder.ping())
-        case .wait:
-            break
-        }
-        scheduleHeartbeat(after: action.nextCheck)
-    }
-
-    enum HeartbeatAction: Equatable { case wait, ping, drop }
-
-    /// Pure, for tests: ping a quiet peer, drop a silent one, and when to look again (so a
-    /// silent peer is dropped at `idleTimeout`, not at the next multiple of `pingInterval`).
-    static func heartbeatAction(silentFor: Double, configuration: Configuration)
-        -> (action: HeartbeatAction, nextCheck: Double) {
-        let untilDrop = configuration.idleTimeout - silentFor
-        if untilDrop <= 0 { return (.drop, 0) }
-        if silentFor >= configuration.pingInterval - 0.05 {
-            return (.ping, max(0.05, min(configuration.pingInterval, untilDrop)))
-        }
-        return (.wait, max(0.05, min(configuration.pingInterval - silentFor, untilDrop)))
+        let beat = state.heartbeat(now: connection.loop.now())
+        apply(beat.output)
+        if beat.action != .drop && state.phase != .closed { scheduleHeartbeat(after: beat.nextCheck) }
     }
 }

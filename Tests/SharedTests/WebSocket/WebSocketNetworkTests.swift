@@ -178,12 +178,4 @@ import Testing
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed >= 0.2 && elapsed < 3, "dropped after \(elapsed) s")
     }
-
-    @Test func heartbeatPingsQuietPeersAndDropsSilentOnesOnTime() {
-        let configuration = WebSocketConnection.Configuration()
-        #expect(WebSocketConnection.heartbeatAction(silentFor: 10, configuration: configuration) == (.wait, 15))
-        #expect(WebSocketConnection.heartbeatAction(silentFor: 25, configuration: configuration) == (.ping, 25))
-        #expect(WebSocketConnection.heartbeatAction(silentFor: 50, configuration: configuration) == (.ping, 10))
-        #expect(WebSocketConnection.heartbeatAction(silentFor: 60, configuration: configuration).action == .drop)
-    }
 }
