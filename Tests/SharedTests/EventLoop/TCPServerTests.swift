@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import Synchronization
 import Testing
@@ -105,5 +106,31 @@ import Testing
         client.shutdownWrite()
         #expect(try client.receiveToEnd() == Array("last words".utf8))
         #expect(waitUntil { recorder["closed"] == 1 })
+    }
+}
+
+@Suite struct AcceptBackoffTests {
+    /// Real EMFILE would starve every test running in parallel in this process, so this drives
+    /// the listener's reaction to it directly: stop polling, resume from the wheel.
+    @Test func runningOutOfDescriptorsPausesAcceptingBrieflyWithoutClosingTheListener() throws {
+        let running = RunningGroup(loops: 1)
+        let loop = running.group.loops[0]
+        let server = try TCPServer(host: "127.0.0.1", port: 0, group: running.group) { _ in EchoHandler(Recorder()) }
+        let backedOff = onLoop(loop) { () -> Bool in
+            for entry in loop.registry {
+                if case .listener(let l)? = entry.registrant { l.backOff(); l.backOff(); return true }
+            }
+            return false
+        }
+        #expect(backedOff)
+        let start = Sys.monotonicMilliseconds()
+        let client = try TestClient(port: server.port)  // the kernel queues it in the backlog
+        usleep(50_000)
+        #expect(server.openConnections == 0, "accepting resumed too early")
+        #expect(waitUntil(3) { server.openConnections == 1 })
+        #expect(Sys.monotonicMilliseconds() - start >= 90)
+        #expect(server.acceptBackoffs == 1, "a second back-off while paused is not counted")
+        try client.send("back")
+        #expect(try client.receive(exactly: 4) == Array("back".utf8))
     }
 }
