@@ -29,7 +29,7 @@ private final class Greeter: ConnectionHandler {
         let serverSide = Recorder()
         let server = try TCPServer(host: "127.0.0.1", port: 0, group: running.group) { _ in EchoHandler(serverSide) }
         let recorder = Recorder()
-        let greeter = LoopBound(value: Greeter(recorder))
+        let greeter = HandOver(value: Greeter(recorder))
         let loop = running.group.loops[1]
         let port = server.port
         let state = onLoop(loop) { () -> String in
@@ -57,7 +57,7 @@ private final class Greeter: ConnectionHandler {
         let running = RunningGroup(loops: 1)
         let loop = running.group.loops[0]
         let recorder = Recorder()
-        let greeter = LoopBound(value: Greeter(recorder))
+        let greeter = HandOver(value: Greeter(recorder))
         onLoop(loop) { _ = try! Connection.connect(host: "127.0.0.1", port: port, on: loop, handler: greeter.value) }
         #expect(waitUntil { recorder["closed"] == 1 })
         #expect(recorder["opened"] == 0)

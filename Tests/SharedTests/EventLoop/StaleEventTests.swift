@@ -85,7 +85,7 @@ private final class ReadCounter: ConnectionHandler {
         let running = RunningGroup(loops: 1)
         let loop = running.group.loops[0]
         let recorder = Recorder()
-        let peers = LoopBound(value: Killer.Peers())
+        let peers = HandOver(value: Killer.Peers())
         let server = try TCPServer(host: "127.0.0.1", port: 0, group: running.group) { _ in
             Killer(peers: peers.value, recorder: recorder)
         }
@@ -119,7 +119,7 @@ private final class ReadCounter: ConnectionHandler {
     @Test func aConnectionClosingItselfInItsCallbackIsToldOnceAndTheLoopGoesOn() throws {
         let running = RunningGroup(loops: 1)
         let recorder = Recorder()
-        let peers = LoopBound(value: Killer.Peers())
+        let peers = HandOver(value: Killer.Peers())
         let server = try TCPServer(host: "127.0.0.1", port: 0, group: running.group) { _ in
             Killer(peers: peers.value, recorder: recorder)
         }

@@ -133,4 +133,39 @@ import Testing
         try client.send("back")
         #expect(try client.receive(exactly: 4) == Array("back".utf8))
     }
+
+    /// The real thing, in a child process (an exit test), where using up every descriptor
+    /// cannot hurt other tests.
+    @Test func acceptingResumesAfterDescriptorsAreFreedAgain() async {
+        await #expect(processExitsWith: .success) {
+            func check(_ ok: Bool, _ code: Int32) { if !ok { exit(code) } }
+            let group = EventLoopGroup(count: 1)
+            group.start()
+            let server = try! TCPServer(host: "127.0.0.1", port: 0, group: group) { _ in EchoHandler(Recorder()) }
+            usleep(50_000)  // the listener is registered on the loop
+            // The client socket exists before the table is full; connect needs no new descriptor.
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var limit = rlimit()
+            getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            limit.rlim_cur = rlim_t(client + 64)
+            check(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, 2)
+            var filler: [Int32] = []
+            while true {
+                let fd = dup(0)
+                if fd < 0 { break }
+                filler.append(fd)
+            }
+            check(errno == EMFILE, 3)
+            let address = try! SocketAddress.resolve(host: "127.0.0.1", port: server.port)
+            check(address.withSockAddr { connect(client, $0, $1) } == 0, 4)
+            check(waitUntil(3) { server.acceptBackoffs >= 1 }, 5)
+            check(server.openConnections == 0, 6)
+            for fd in filler { close(fd) }
+            check(waitUntil(3) { server.openConnections == 1 }, 7)
+            check(send(client, "hi", 2, 0) == 2, 8)
+            var reply = [UInt8](repeating: 0, count: 2)
+            check(recv(client, &reply, 2, Int32(MSG_WAITALL)) == 2 && reply == Array("hi".utf8), 9)
+            exit(0)
+        }
+    }
 }
