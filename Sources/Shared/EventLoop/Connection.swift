@@ -68,7 +68,7 @@ public final class Connection {
 
     /// Closes now, dropping anything queued. Idempotent; `connectionClosed` follows once.
     public func close() {
-        assert(loop.inEventLoop || !loop.running, "Connection.close off its loop")
+        assert(loop.inEventLoop, "Connection.close off its loop")
         guard state != .closed else { return }
         finishClose()
     }
