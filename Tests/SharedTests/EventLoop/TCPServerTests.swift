@@ -97,6 +97,29 @@ import Testing
         #expect(try client.receive(exactly: 2) == Array("ok".utf8))
     }
 
+    @Test func eachLoopCanVisitItsOpenConnectionsToCloseThemOnDrain() throws {
+        let running = RunningGroup(loops: 2)
+        let recorder = Recorder()
+        let server = try TCPServer(host: "127.0.0.1", port: 0, group: running.group) { _ in EchoHandler(recorder) }
+        let clients = try (0..<10).map { _ in try TestClient(port: server.port) }
+        #expect(waitUntil { server.openConnections == 10 })
+        var visited = 0
+        for loop in running.group.loops {
+            visited += onLoop(loop) { () -> Int in
+                var n = 0
+                loop.forEachConnection { connection in
+                    n += 1
+                    connection.write(Array("bye".utf8))
+                    connection.closeAfterFlush()
+                }
+                return n
+            }
+        }
+        #expect(visited == 10)
+        for c in clients { #expect(try c.receiveToEnd() == Array("bye".utf8)) }
+        #expect(waitUntil { recorder["closed"] == 10 })
+    }
+
     @Test func peersHalfClosingGetTheirRepliesThenTheConnectionCloses() throws {
         let running = RunningGroup(loops: 1)
         let recorder = Recorder()
