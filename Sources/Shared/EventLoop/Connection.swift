@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import Synchronization
 
@@ -59,6 +60,7 @@ public final class Connection {
     public func write(_ bytes: SharedBytes) { write(bytes.bytes) }
 
     public func write(_ bytes: [UInt8]) {
+        assert(loop.inEventLoop, "Connection.write off its loop")
         guard isOpen, !bytes.isEmpty else { return }
         queue.append(bytes)
         queuedBytes += bytes.count
@@ -67,12 +69,14 @@ public final class Connection {
 
     /// Closes now, dropping anything queued. Idempotent; `connectionClosed` follows once.
     public func close() {
+        assert(loop.inEventLoop, "Connection.close off its loop")
         guard state != .closed else { return }
         finishClose()
     }
 
     /// Stops reading and closes once everything queued has been written.
     public func closeAfterFlush() {
+        assert(loop.inEventLoop, "Connection.closeAfterFlush off its loop")
         guard isOpen else { return }
         closeRequested = true
         readingPaused = true

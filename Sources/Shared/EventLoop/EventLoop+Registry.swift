@@ -51,6 +51,16 @@ extension EventLoop {
         registry[slot] = RegistryEntry()
     }
 
+    /// Calls `body` for every open connection of this loop (drain: close idle ones, say goodbye
+    /// to WebSockets). Loop thread only; `body` may close connections.
+    public func forEachConnection(_ body: (Connection) -> Void) {
+        preconditionInEventLoop()
+        for entry in registry {
+            if case .connection(let c)? = entry.registrant, c.state != .closed { body(c) }
+        }
+        deliverClosed()
+    }
+
     func dispatch(fd: Int32, generation: UInt32, events: UInt32) {
         let slot = Int(fd)
         guard slot >= 0, slot < registry.count, registry[slot].generation == generation,

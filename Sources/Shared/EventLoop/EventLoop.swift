@@ -4,6 +4,11 @@ import Synchronization
 
 /// One thread, one epoll instance, one timer wheel, one read buffer.
 ///
+/// A turn: `epoll_wait` (level-triggered; its timeout is the wheel's next tick, so no timerfd),
+/// then the ready fds (stale ones dropped by generation), due timers, work from other threads,
+/// and last one `writev` pass over the connections that queued output during the turn.
+/// `connectionClosed` is delivered after each callback, never inside one.
+///
 /// Safety of `@unchecked Sendable`: the cross-thread surface is `index`, the file descriptors
 /// (`let`), the `inbox` Mutex and the `threadID` Atomic. Everything else (registry, wheel,
 /// buffers, flush and close lists) is touched only by the loop's own thread: `execute` is the
@@ -90,9 +95,14 @@ public final class EventLoop: @unchecked Sendable {
     /// Schedules `work` on this loop's timer wheel (10 ms ticks; never fires early). Loop thread only.
     @discardableResult
     public func schedule(after seconds: Double, _ work: @escaping () -> Void) -> TimerHandle {
-        assert(inEventLoop, "EventLoop.schedule must be called on the loop's thread")
+        precondition(inEventLoop, "EventLoop.schedule must be called on the loop's thread")
         let delay = seconds.isFinite && seconds > 0 ? UInt64(min(seconds, 1e9) * 1000) : 0
         return TimerHandle(loop: self, id: wheel.schedule(at: cachedNow &+ delay, work))
+    }
+
+    /// Stops the process when called off this loop's thread (for loop-confined APIs built on top).
+    public func preconditionInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
+        precondition(inEventLoop, "not on event loop \(index)", file: file, line: line)
     }
 
     /// Timers currently scheduled on this loop (for tests and metrics). Loop thread only.

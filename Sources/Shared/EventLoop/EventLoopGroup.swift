@@ -41,6 +41,9 @@ public final class EventLoopGroup: Sendable {
         for thread in running { pthread_join(thread, nil) }
     }
 
+    /// Online CPU cores: the usual loop count (one loop per core).
+    public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
     /// Round robin over the loops (for outbound work).
     public func next() -> EventLoop {
         let n = cursor.add(1, ordering: .relaxed).oldValue

@@ -64,7 +64,7 @@ final class Listener {
 
     /// Level-triggered epoll would report the pending connection again at once; stop polling
     /// the listener for a while instead of spinning or closing it.
-    private func backOff() {
+    func backOff() {
         guard backoff == nil else { return }
         server.noteAcceptBackoff()
         loop.modify(fd: fd, generation: generation, events: 0)

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// An operating-system call failed: which call, and the `errno` read right after it.

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import Synchronization
 import Testing
@@ -27,7 +28,7 @@ private final class BulkWriter: ConnectionHandler {
         // Runs on a later turn, after this turn's flush: a client that is not reading cannot
         // have taken several MiB, so some must still be queued (the partial-write path).
         let loop = connection.loop
-        let bound = LoopBound(value: connection)
+        let bound = connection.loopBound
         let recorder = self.recorder
         loop.execute { recorder.bump("queuedAfterFirstFlush", by: bound.value.queuedBytes) }
     }

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import Synchronization
 import Testing
@@ -86,5 +87,26 @@ import Testing
         #expect(recorder["closed"] == 4)
         #expect(server.openConnections == 0)
         for c in clients { #expect((try? c.receiveToEnd()) == []) }
+    }
+}
+
+@Suite struct LoopBoundTests {
+    @Test func aLoopBoundValueIsReadableBackOnItsLoop() {
+        let running = RunningGroup(loops: 1)
+        let loop = running.group.loops[0]
+        final class Box { var n = 41 }
+        let bound = onLoop(loop) { LoopBound(Box(), loop: loop) }
+        let n = onLoop(loop) { () -> Int in bound.value.n += 1; return bound.value.n }
+        #expect(n == 42)
+    }
+
+    @Test func readingALoopBoundValueOffItsLoopStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            let group = EventLoopGroup(count: 1)
+            group.start()
+            let loop = group.loops[0]
+            let bound = onLoop(loop) { LoopBound(1, loop: loop) }
+            _ = bound.value
+        }
     }
 }

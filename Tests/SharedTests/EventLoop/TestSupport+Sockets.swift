@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import Testing
 import Synchronization
@@ -123,9 +124,9 @@ final class RunningGroup {
     deinit { group.stop() }
 }
 
-/// Lets a loop-confined value cross into a `@Sendable` closure that runs on that loop.
-/// Safety: tests only touch `value` on the owning loop's thread.
-struct LoopBound<T>: @unchecked Sendable {
+/// Lets a value built off-loop (in the test) reach handlers on a loop; the test never touches
+/// it again once the loop runs. Safety: after hand-over only the owning loop uses `value`.
+struct HandOver<T>: @unchecked Sendable {
     let value: T
 }
 
