@@ -141,7 +141,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
             finish(request, route.respond(request))
         case .blocking:
             let loop = connection.loop
-            let me = LoopBound(self)
+            let me = LoopBound(self, loop: loop)
             let routed = request
             let accepted = context.workers.submit {
                 let response = route.respond(routed)
@@ -247,13 +247,4 @@ final class HTTPConnectionHandler: ConnectionHandler {
             }
         }
     }
-}
-
-/// Carries a loop-confined object through a `@Sendable` closure back to its loop.
-///
-/// Safety of `@unchecked Sendable`: `value` is only dereferenced inside `loop.execute` on the
-/// loop that owns it; other threads only move the reference around.
-struct LoopBound<Value: AnyObject>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
