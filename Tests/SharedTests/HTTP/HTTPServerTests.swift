@@ -251,6 +251,35 @@ final class TestHTTPServer {
         s.workers.shutdown()
     }
 
+    @Test func drainClosesWhatIsStillBusyAtTheDeadline() throws {
+        let s = try TestHTTPServer()
+        let busy = try RawHTTPClient(port: s.port)
+        busy.send("GET /slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(50_000)
+        let started = Date()
+        #expect(!s.server.drain(deadline: .milliseconds(200)))
+        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(busy.readToEnd() == ("", true))
+        s.group.stop()
+        s.workers.shutdown()
+    }
+
+    @Test func refusesBodiesOverTheCapFromCurl() throws {
+        var config = HTTPServerConfiguration()
+        config.maxBodyBytes = 1000
+        let s = try TestHTTPServer(configuration: config)
+        defer { s.stop() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(getpid()).bin")
+        try Data(repeating: 0x61, count: 5000).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let declared = try runHTTPCurl(["-i", "--http1.1", "-H", "Expect: 100-continue", "--data-binary", "@\(file.path)", "\(s.base)/echo"])
+        #expect(declared.out.hasPrefix("HTTP/1.1 413"), "\(declared.out.prefix(60))")
+        #expect(!declared.out.contains("100 Continue"))
+        let chunked = try runHTTPCurl(["-i", "--http1.1", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", "\(s.base)/echo"])
+        #expect(chunked.out.hasPrefix("HTTP/1.1 413"), "\(chunked.out.prefix(60))")
+        #expect(try runHTTPCurl(["--data-binary", "small", "\(s.base)/echo"]).out == "small")
+    }
+
     @Test func upgradeHandsTheConnectionToTheNewHandler() throws {
         let s = try TestHTTPServer { routes in
             routes.get("/ws", kind: .inline) { _ in
