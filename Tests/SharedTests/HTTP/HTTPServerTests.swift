@@ -202,6 +202,26 @@ final class TestHTTPServer {
         #expect(silent.readToEnd() == ("", true))
     }
 
+    @Test func aHeadTricklingInSlowlyIsCutOffAtTheHeaderTimeout() throws {
+        var config = HTTPServerConfiguration()
+        config.headerTimeout = 0.5
+        let s = try TestHTTPServer(configuration: config)
+        defer { s.stop() }
+        let raw = try RawHTTPClient(port: s.port)
+        let start = Date()
+        let trickle = Thread {
+            for byte in "GET /hello HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8 {
+                raw.send([byte])
+                usleep(50_000)
+            }
+        }
+        trickle.start()
+        let (text, closed) = raw.readToEnd()
+        let waited = Date().timeIntervalSince(start)
+        #expect(closed && text.hasPrefix("HTTP/1.1 408"))
+        #expect(waited > 0.4 && waited < 1.5, "progress must not extend the header timeout (\(waited) s)")
+    }
+
     @Test func closesIdleKeepAliveConnections() throws {
         var config = HTTPServerConfiguration()
         config.idleTimeout = 0.3
