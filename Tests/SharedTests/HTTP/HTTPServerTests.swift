@@ -300,6 +300,15 @@ final class TestHTTPServer {
         #expect(try runHTTPCurl(["--data-binary", "small", "\(s.base)/echo"]).out == "small")
     }
 
+    @Test func startingOnATakenPortThrowsAnErrorNamingIt() throws {
+        let s = try TestHTTPServer()
+        defer { s.stop() }
+        let second = HTTPServer(router: RouterBuilder().build(), group: s.group, workers: s.workers)
+        #expect { try second.start(host: "127.0.0.1", port: s.port) } throws: { error in
+            "\(error)".contains("127.0.0.1:\(s.port)")
+        }
+    }
+
     @Test func upgradeHandsTheConnectionToTheNewHandler() throws {
         let s = try TestHTTPServer { routes in
             routes.get("/ws", kind: .inline) { _ in
