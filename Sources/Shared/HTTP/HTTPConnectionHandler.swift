@@ -19,14 +19,9 @@ final class HTTPConnectionHandler: ConnectionHandler {
     /// Reading paused until the client reads the answers already queued to it.
     private var waitingForReader = false
 
-    // One wheel entry at most: the timer fires at `timerFiresAt` and re-arms itself if the
-    // deadline moved later meanwhile, so progress never costs a cancel and a new timer.
-    private var deadline: UInt64 = 0
-    private var deadlineKind = TimeoutKind.header
+    // At most one wheel entry per connection (see HTTPConnectionDeadline).
+    private var deadline = HTTPConnectionDeadline()
     private var timer: TimerHandle?
-    private var timerFiresAt: UInt64 = 0
-
-    enum TimeoutKind { case header, body, idle }
 
     init(connection: Connection, context: HTTPServerContext) {
         self.connection = connection
@@ -69,8 +64,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     func connectionClosed(_ connection: Connection) {
         closing = true
-        timer?.cancel()
-        timer = nil
+        cancelTimer()
         context.untrack(self, connection: connection)
     }
 
@@ -84,8 +78,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
     /// once: what is left (the lingering close) needs no more answers, so draining need not wait.
     private func closeGracefully() {
         closing = true
-        timer?.cancel()
-        timer = nil
+        cancelTimer()
         context.untrack(self, connection: connection)
         connection.closeAfterFlush()
     }
@@ -124,7 +117,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
         guard !inFlight && !closing && head == nil else { return }
         if parser.bufferedByteCount == 0 && parser.isAtRequestBoundary {
             parser.releaseBufferIfEmpty()
-        } else if deadlineKind == .idle {
+        } else if deadline.kind == .idle {
             arm(.header, seconds: context.configuration.headerTimeout)  // part of the next request is here
         }
     }
@@ -190,8 +183,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     private func takeOver(with upgrade: @Sendable (Connection) -> ConnectionHandler) {
         closing = true
-        timer?.cancel()
-        timer = nil
+        cancelTimer()
         context.untrack(self, connection: connection)
         let next = upgrade(connection)
         connection.handler = next
@@ -213,33 +205,37 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     // MARK: Timeouts
 
-    private func arm(_ kind: TimeoutKind, seconds: Double) {
-        let now = connection.loop.now()
-        deadline = now &+ UInt64(seconds * 1000)
-        deadlineKind = kind
-        if timer != nil && timerFiresAt <= deadline { return }  // it will re-arm when it fires
-        timer?.cancel()
-        schedule(at: deadline, now: now)
+    private func arm(_ kind: HTTPConnectionDeadline.Kind, seconds: Double) {
+        if case .schedule(let ms) = deadline.arm(kind, seconds: seconds, now: connection.loop.now()) {
+            timer?.cancel()
+            schedule(afterMilliseconds: ms)
+        }
     }
 
-    private func schedule(at fireAt: UInt64, now: UInt64) {
-        timerFiresAt = fireAt
-        timer = connection.loop.schedule(after: Double(fireAt &- now) / 1000) { [weak self] in self?.timerFired() }
+    private func schedule(afterMilliseconds ms: UInt64) {
+        timer = connection.loop.schedule(after: Double(ms) / 1000) { [weak self] in self?.timerFired() }
+    }
+
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        deadline.entryCancelled()
     }
 
     private func timerFired() {
         timer = nil
+        let firing = deadline.fired(now: connection.loop.now())
         guard !closing, connection.isOpen else { return }
-        if inFlight { return }  // a handler is running; finishing re-arms the idle timer
-        let now = connection.loop.now()
-        if now < deadline {
-            schedule(at: deadline, now: now)
+        if inFlight {
+            deadline.entryCancelled()  // a handler is running; finishing arms the idle timeout
             return
         }
-        switch deadlineKind {
-        case .idle:
+        switch firing {
+        case .reschedule(let ms):
+            schedule(afterMilliseconds: ms)
+        case .expired(.idle):
             connection.close()
-        case .header, .body:
+        case .expired:
             if parser.bufferedByteCount == 0 && head == nil && parser.isAtRequestBoundary {
                 connection.close()  // connected but never sent anything: nothing to answer
             } else {

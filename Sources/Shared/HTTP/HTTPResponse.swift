@@ -22,6 +22,11 @@ public struct HTTPResponse: Sendable {
     public static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
+        // The contract's time format: RFC 3339 UTC with milliseconds.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(HTTPDate.rfc3339(date))
+        }
         guard let data = try? encoder.encode(value) else { return .problem(.internalError()) }
         return HTTPResponse(status: status, headers: ["Content-Type": jsonContentType], body: Array(data))
     }

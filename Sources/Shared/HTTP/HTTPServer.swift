@@ -16,6 +16,15 @@ public final class HTTPServer: Sendable {
                                     observer: observer, loopCount: group.loops.count)
     }
 
+    /// A server reporting through the standard telemetry: an access-log line per request on
+    /// `logger` (unless `accessLog` is false) and HTTP metrics in `metrics`.
+    public convenience init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), router: Router,
+                            group: EventLoopGroup, workers: WorkerPool, logger: Logger, metrics: MetricsRegistry,
+                            accessLog: Bool = true) {
+        self.init(configuration: configuration, router: router, group: group, workers: workers,
+                  observer: HTTPServerTelemetry(logger: logger, metrics: metrics, logRequests: accessLog))
+    }
+
     /// Starts listening on `host:port` (0 picks a free port; see `port`).
     /// - Throws: `ServerError` naming `host:port` when it cannot listen, e.g. the port is taken.
     public func start(host: String, port: Int) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 @testable import Shared
 
@@ -12,7 +13,7 @@ final class TestHTTPServer {
     var base: String { "http://127.0.0.1:\(port)" }
 
     init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), threads: Int = 2, queueLimit: Int = 64,
-         extra: (RouterBuilder) -> Void = { _ in }) throws {
+         observer: (any HTTPServerObserver)? = nil, extra: (RouterBuilder) -> Void = { _ in }) throws {
         let routes = RouterBuilder()
         routes.get("/hello", kind: .inline) { _ in .jsonText("{\"hello\":\"world\"}") }
         routes.get("/items/{id}", kind: .inline) { r in .jsonText("{\"id\":\"\(r.pathParameter("id")!)\"}") }
@@ -25,7 +26,8 @@ final class TestHTTPServer {
         group = EventLoopGroup(count: 2)
         group.start()
         workers = WorkerPool(threads: threads, queueLimit: queueLimit)
-        server = HTTPServer(configuration: configuration, router: routes.build(), group: group, workers: workers)
+        server = HTTPServer(configuration: configuration, router: routes.build(), group: group, workers: workers,
+                            observer: observer)
         try server.start(host: "127.0.0.1", port: 0)
     }
 
@@ -153,6 +155,27 @@ final class TestHTTPServer {
         #expect(try runHTTPCurl(["\(s.base)/items/9"]).out == "{\"id\":\"9\"}")
     }
 
+    @Test func reportsEachAnswerWithItsRouteTemplateAndEachRejection() throws {
+        let observer = RecordingObserver()
+        let s = try TestHTTPServer(observer: observer)
+        defer { s.stop() }
+        let raw = try RawHTTPClient(port: s.port)
+        raw.send("GET /items/5 HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-1\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /slow?ms=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        let answers = raw.readResponses(3)
+        #expect(answers.first?.headers["x-request-id"] == "trace-1")
+        let bad = try RawHTTPClient(port: s.port)
+        bad.send("GET / HTTP/1.1\r\nHost : x\r\n\r\n")
+        _ = bad.readToEnd()
+        let entries = observer.entries.withLock { $0 }
+        #expect(entries.map(\.route) == ["/items/{id}", nil, "/slow"])
+        #expect(entries.map(\.status) == [200, 404, 200])
+        #expect(entries.first?.requestId == "trace-1")
+        #expect(entries.map(\.requestId) == answers.map { $0.headers["x-request-id"] ?? "" })
+        #expect(observer.rejected.withLock { $0 } == [400])
+        #expect(observer.connections.load(ordering: .relaxed) == 1)  // `raw` is still open
+    }
+
     @Test func answers404And405AsProblemJSON() throws {
         let s = try TestHTTPServer()
         defer { s.stop() }
@@ -177,6 +200,26 @@ final class TestHTTPServer {
         #expect(Date().timeIntervalSince(start) < 2)
         let silent = try RawHTTPClient(port: s.port)
         #expect(silent.readToEnd() == ("", true))
+    }
+
+    @Test func aHeadTricklingInSlowlyIsCutOffAtTheHeaderTimeout() throws {
+        var config = HTTPServerConfiguration()
+        config.headerTimeout = 0.5
+        let s = try TestHTTPServer(configuration: config)
+        defer { s.stop() }
+        let raw = try RawHTTPClient(port: s.port)
+        let start = Date()
+        let trickle = Thread {
+            for byte in "GET /hello HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8 {
+                raw.send([byte])
+                usleep(50_000)
+            }
+        }
+        trickle.start()
+        let (text, closed) = raw.readToEnd()
+        let waited = Date().timeIntervalSince(start)
+        #expect(closed && text.hasPrefix("HTTP/1.1 408"))
+        #expect(waited > 0.4 && waited < 1.5, "progress must not extend the header timeout (\(waited) s)")
     }
 
     @Test func closesIdleKeepAliveConnections() throws {
@@ -228,6 +271,44 @@ final class TestHTTPServer {
         s.workers.shutdown()
     }
 
+    @Test func drainClosesWhatIsStillBusyAtTheDeadline() throws {
+        let s = try TestHTTPServer()
+        let busy = try RawHTTPClient(port: s.port)
+        busy.send("GET /slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(50_000)
+        let started = Date()
+        #expect(!s.server.drain(deadline: .milliseconds(200)))
+        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(busy.readToEnd() == ("", true))
+        s.group.stop()
+        s.workers.shutdown()
+    }
+
+    @Test func refusesBodiesOverTheCapFromCurl() throws {
+        var config = HTTPServerConfiguration()
+        config.maxBodyBytes = 1000
+        let s = try TestHTTPServer(configuration: config)
+        defer { s.stop() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(getpid()).bin")
+        try Data(repeating: 0x61, count: 5000).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let declared = try runHTTPCurl(["-i", "--http1.1", "-H", "Expect: 100-continue", "--data-binary", "@\(file.path)", "\(s.base)/echo"])
+        #expect(declared.out.hasPrefix("HTTP/1.1 413"), "\(declared.out.prefix(60))")
+        #expect(!declared.out.contains("100 Continue"))
+        let chunked = try runHTTPCurl(["-i", "--http1.1", "-H", "Transfer-Encoding: chunked", "--data-binary", "@\(file.path)", "\(s.base)/echo"])
+        #expect(chunked.out.hasPrefix("HTTP/1.1 413"), "\(chunked.out.prefix(60))")
+        #expect(try runHTTPCurl(["--data-binary", "small", "\(s.base)/echo"]).out == "small")
+    }
+
+    @Test func startingOnATakenPortThrowsAnErrorNamingIt() throws {
+        let s = try TestHTTPServer()
+        defer { s.stop() }
+        let second = HTTPServer(router: RouterBuilder().build(), group: s.group, workers: s.workers)
+        #expect { try second.start(host: "127.0.0.1", port: s.port) } throws: { error in
+            "\(error)".contains("127.0.0.1:\(s.port)")
+        }
+    }
+
     @Test func upgradeHandsTheConnectionToTheNewHandler() throws {
         let s = try TestHTTPServer { routes in
             routes.get("/ws", kind: .inline) { _ in
@@ -247,6 +328,20 @@ final class TestHTTPServer {
         let m = recv(raw.fd, &buffer, 1000, 0)
         #expect(String(decoding: buffer[0..<max(0, m)], as: UTF8.self) == "echo:ping")
     }
+}
+
+/// Records what the server reports, as an access log and metrics would see it.
+final class RecordingObserver: HTTPServerObserver {
+    struct Entry: Equatable { var method: String; var path: String; var route: String?; var status: Int; var requestId: String }
+    let entries = Mutex<[Entry]>([])
+    let rejected = Mutex<[Int]>([])
+    let connections = Atomic<Int>(0)
+    func requestCompleted(_ request: HTTPRequest, response: HTTPResponse, route: String?, durationSeconds: Double) {
+        entries.withLock { $0.append(Entry(method: request.method.rawValue, path: request.path, route: route,
+                                           status: response.status, requestId: request.requestId)) }
+    }
+    func requestRejected(_ error: HTTPParseError, peer: SocketAddress) { rejected.withLock { $0.append(error.status) } }
+    func connectionsChanged(by delta: Int) { connections.add(delta, ordering: .relaxed) }
 }
 
 /// Echoes what it receives, to check that an upgrade really replaced the HTTP handler.
