@@ -216,6 +216,18 @@ public final class DatabaseConnection: @unchecked Sendable {
         return false
     }
 
+    /// A cheap liveness check for an idle session (one poll, no round trip): an idle socket
+    /// that is readable holds either EOF (server restarted, connection killed) or an
+    /// unsolicited error packet (shutdown notice). Either way the session is gone.
+    func idleSocketLooksDead() -> Bool {
+        guard !isBroken, let mysql else { return true }
+        var descriptor = pollfd(fd: Int32(mysql_get_socket(mysql)), events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, 0)
+        if ready == 0 { return false }
+        isBroken = true
+        return true
+    }
+
     /// Drops the session and its statements and connects again.
     public func reconnect() throws(DatabaseError) {
         disconnect()
