@@ -65,6 +65,7 @@ public final class Database: Sendable {
     /// - Parameter userId: whose read-your-writes position to record after commit.
     /// - Throws: `.unavailable` when the primary cannot be reached (nothing was written), or
     ///   what `body` throws.
+    @discardableResult
     public func write<T>(for userId: Int64? = nil, _ body: (DatabaseConnection) throws -> T) throws -> T {
         metrics.writes.add(1, ordering: .relaxed)
         return try primary.withConnection { connection in
@@ -82,6 +83,7 @@ public final class Database: Sendable {
     // MARK: Reads
 
     /// Reads on the primary: credentials, tokens, and reads inside a decision that must be exact.
+    @discardableResult
     public func readPrimary<T>(_ body: (DatabaseConnection) throws -> T) throws -> T {
         metrics.primaryReads.add(1, ordering: .relaxed)
         return try primary.withConnection(body)
@@ -89,6 +91,7 @@ public final class Database: Sendable {
 
     /// A plain read: on a replica unless read-your-writes, health or lag say otherwise.
     /// `body` must be read-only; it may run a second time on another server.
+    @discardableResult
     public func read<T>(for userId: Int64?, _ body: (DatabaseConnection) throws -> T) throws -> T {
         guard !replicas.isEmpty else { return try readPrimary(body) }
         var position: String?

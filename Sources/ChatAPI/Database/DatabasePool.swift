@@ -44,6 +44,7 @@ public final class DatabasePool: Sendable {
 
     /// Lends a connection to `body` and takes it back afterwards, whatever happens.
     /// - Throws: `.unavailable` when no connection could be had in time, or what `body` throws.
+    @discardableResult
     public func withConnection<T>(_ body: (DatabaseConnection) throws -> T) throws -> T {
         let connection = try checkout()
         defer { checkin(connection) }
