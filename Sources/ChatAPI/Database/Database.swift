@@ -52,7 +52,18 @@ public final class Database: Sendable {
         monitor.start()
     }
 
-    /// Stops the probes and closes idle connections.
+    /// From CHAT_DB_PRIMARY / CHAT_DB_REPLICAS style URLs (`mysql://user:password@host:port/db`).
+    /// - Throws: `DatabaseConfigurationError` naming the malformed URL's problem.
+    public convenience init(primaryURL: String, replicaURLs: [String], writePositions: any WritePositionStore,
+                            options: Options = Options()) throws(DatabaseConfigurationError) {
+        let primary = try DatabaseConfiguration(url: primaryURL)
+        var replicas: [DatabaseConfiguration] = []
+        for url in replicaURLs { replicas.append(try DatabaseConfiguration(url: url)) }
+        self.init(primary: primary, replicas: replicas, writePositions: writePositions, options: options)
+    }
+
+    /// Stops the probes and closes idle connections. Call it at shutdown: the probe threads
+    /// keep the instance alive until then.
     public func shutdown() {
         monitor.stop()
         primary.shutdown()
