@@ -21,6 +21,11 @@ public struct Migrator: Sendable {
 
     public init(configuration: DatabaseConfiguration, migrations: [Migration] = Migration.all) {
         precondition(Set(migrations.map(\.version)).count == migrations.count, "duplicate migration versions")
+        var configuration = configuration
+        // Waiting for the lock and rebuilding a big table take longer than a request's read
+        // timeout; a migration must not be cut off half way by the client.
+        configuration.readTimeout = max(configuration.readTimeout, 3600)
+        configuration.writeTimeout = max(configuration.writeTimeout, 3600)
         self.configuration = configuration
         self.migrations = migrations.sorted { $0.version < $1.version }
     }
