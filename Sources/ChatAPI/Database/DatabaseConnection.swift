@@ -73,9 +73,11 @@ public final class DatabaseConnection: @unchecked Sendable {
             lastUsedMillis = Monotonic.millis()
             return outcome
         } catch let error where Self.isStaleStatement(error) {
-            // The server forgot or invalidated the statement (e.g. after a schema change):
-            // it was not executed, so preparing it again and retrying once is safe.
+            // The server forgot the statement, or its table changed shape since we prepared
+            // it (only statements with a result set, i.e. reads, report that): preparing
+            // again and running once more is safe.
             forget(sql)
+            statement.close()   // its unread result would otherwise block the connection
             statement = try self.statement(for: sql, handle: handle, cache: cache)
             do { return try statement.run(parameters) } catch { throw noteFailure(error) }
         } catch {
@@ -111,6 +113,7 @@ public final class DatabaseConnection: @unchecked Sendable {
     private static func isStaleStatement(_ error: DatabaseError) -> Bool {
         if case .server(let code, _) = error {
             return code == DatabaseError.Code.unknownStatementHandler || code == DatabaseError.Code.needReprepare
+                || code == DatabaseError.Code.newStatementMetadata
         }
         return false
     }

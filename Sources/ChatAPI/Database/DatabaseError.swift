@@ -41,6 +41,7 @@ public enum DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
         static let readOnlyMode: UInt32 = 1836            // ER_READ_ONLY_MODE
         static let unknownStatementHandler: UInt32 = 1243 // server forgot our statement
         static let needReprepare: UInt32 = 1615           // ER_NEED_REPREPARE
+        static let newStatementMetadata: UInt32 = 2057    // CR_NEW_STMT_METADATA: table changed
         static let serverShutdown: UInt32 = 1053
         static let connectionKilled: UInt32 = 1927        // ER_CONNECTION_KILLED
         static let serverGone: UInt32 = 2006              // CR_SERVER_GONE_ERROR

@@ -111,6 +111,9 @@ final class PreparedStatement {
 
     deinit { free() }
 
+    /// Closes the server-side statement now (discarding any unread result), instead of at deinit.
+    func close() { free() }
+
     private var freed = false
     private func free() {
         guard !freed else { return }
@@ -137,6 +140,12 @@ final class PreparedStatement {
         withExtendedLifetime(storage) {}
         let result = ExecuteResult(affectedRows: Int64(bitPattern: UInt64(mysql_stmt_affected_rows(stmt))),
                                    lastInsertId: Int64(bitPattern: UInt64(mysql_stmt_insert_id(stmt))))
+        // A table altered since we prepared: the server re-prepared on its side and its result
+        // no longer matches our buffers. Report it as "needs re-prepare" so the connection
+        // prepares again and re-runs (statements with results are reads here; no RETURNING).
+        if Int(mysql_stmt_field_count(stmt)) != columns.count {
+            throw .server(code: DatabaseError.Code.needReprepare, message: "result columns changed since prepare: \(sql)")
+        }
         guard !columns.isEmpty else { return ([], result) }
         // Buffer the whole result client-side: the connection is free again at once and a
         // slow consumer never holds a server thread.

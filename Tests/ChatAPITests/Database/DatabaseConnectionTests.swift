@@ -154,6 +154,16 @@ struct DatabaseConnectionTests {
         #expect(throws: DatabaseError.self) { try c.query("SELEC nonsense") }
     }
 
+    @Test func cachedStatementIsPreparedAgainWhenItsTableChanges() async throws {
+        let c = try await connection("reprepare")
+        try c.execute("INSERT INTO kinds (n) VALUES (1)")
+        #expect(try c.queryOne("SELECT * FROM kinds")?.columns.names.count == 10)
+        try c.execute("ALTER TABLE kinds ADD COLUMN extra VARCHAR(10) NOT NULL DEFAULT 'new'")
+        let row = try #require(try c.queryOne("SELECT * FROM kinds"))
+        #expect(row.string("extra") == "new")
+        #expect(row.int("n") == 1)
+    }
+
     @Test func readOnlyServerAnswersReadOnly() async throws {
         let schema = try await DatabaseTestEnvironment.freshDatabase("readonly", migrated: true)
         try await DatabaseTestEnvironment.fixture().waitForReplicaToCatchUp()
