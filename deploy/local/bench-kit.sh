@@ -78,6 +78,9 @@ start_kit() {
 stop_pid() {
     kill "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+    forget_pid "$1"
+}
+forget_pid() {
     local kept=() pid
     for pid in "${PIDS[@]}"; do [[ $pid == "$1" ]] || kept+=("$pid"); done
     PIDS=("${kept[@]}")
@@ -106,16 +109,38 @@ to_ms() {
         printf "%.2f", n }'
 }
 
-# bench NAME URL LABEL: one wrk run; appends "rps p99ms" to $TMP/NAME.results.
+# cpu_ctx PID...: "cpu_ticks context_switches" summed over the processes and all their threads
+# (utime+stime from /proc/PID/stat, voluntary+involuntary switches from each task's status).
+cpu_ctx() {
+    local ticks=0 ctx=0 pid
+    for pid in "$@"; do
+        ticks=$((ticks + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')))
+        ctx=$((ctx + $(cat /proc/"$pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s + 0}')))
+    done
+    echo "$ticks $ctx"
+}
+HZ=$(getconf CLK_TCK)
+
+# bench NAME URL LABEL PID...: one wrk run; appends "rps p99ms" to $TMP/NAME.results and
+# prints the server's CPU time and context switches per request (less noisy than req/s on a
+# shared machine: they do not depend on how much CPU the neighbours left us).
 bench() {
-    local out="$TMP/wrk-$1-$3.txt"
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$2" >"$out"
-    local rps p99 errors
+    local name=$1 url=$2 label=$3
+    shift 3
+    local out="$TMP/wrk-$name-$label.txt" t0 c0 t1 c1
+    read -r t0 c0 <<<"$(cpu_ctx "$@")"
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$out"
+    read -r t1 c1 <<<"$(cpu_ctx "$@")"
+    local rps p99 requests errors
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    requests=$(awk '/requests in/ {print $1}' "$out")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
     errors=$(grep -E 'Socket errors|Non-2xx' "$out" | tr -s ' ' | tr '\n' ';' || true)
-    printf '%s %s\n' "$rps" "$p99" >>"$TMP/$1.results"
-    printf '  %-5s run %-6s %10.0f req/s   p99 %7s ms  %s\n' "$1" "$3" "$rps" "$p99" "$errors"
+    printf '%s %s\n' "$rps" "$p99" >>"$TMP/$name.results"
+    awk -v n="$name" -v l="$label" -v rps="$rps" -v p99="$p99" -v r="$requests" -v hz="$HZ" \
+        -v dt=$((t1 - t0)) -v dc=$((c1 - c0)) -v e="$errors" 'BEGIN {
+        printf "  %-5s run %-2s %9.0f req/s   p99 %6.2f ms   server CPU %5.2f us/req   ctx switches %.3f/req  %s\n",
+               n, l, rps, p99, dt * 1e6 / hz / r, dc / r, e }'
 }
 
 say "== throughput: wrk -t$THREADS -c$CONNS -d$DURATION --latency, kit $LOOPS loops vs nginx $LOOPS workers"
@@ -123,9 +148,11 @@ say "   machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /p
 # A short warm-up for both (page cache, allocator, branch predictors), not counted.
 wrk -t"$THREADS" -c"$CONNS" -d2s "$KIT_URL" >/dev/null
 wrk -t"$THREADS" -c"$CONNS" -d2s "$NGINX_URL" >/dev/null
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 for round in $(seq "$ROUNDS"); do
-    bench kit "$KIT_URL" "$round"
-    bench nginx "$NGINX_URL" "$round"
+    bench kit "$KIT_URL" "$round" "$KIT_PID"
+    # shellcheck disable=SC2086 # one argument per worker pid
+    bench nginx "$NGINX_URL" "$round" $NGINX_WORKERS
 done
 
 # best NAME: the run with the highest requests/s ("rps p99").
@@ -136,47 +163,67 @@ RATIO=$(awk -v k="$KIT_RPS" -v n="$NGINX_RPS" 'BEGIN {printf "%.3f", k / n}')
 VERDICT=$(awk -v r="$RATIO" 'BEGIN {print (r >= 0.70 ? "meets" : "MISSES")}')
 
 # The kit's access log must really have been written (not dropped) for the figure to count.
-sleep 0.5
+stop_pid "$KIT_PID"
 KIT_LINES=$(grep -c '"msg":"request"' "$TMP/kit-access.log" || true)
 KIT_DROPPED=$({ grep -o '"dropped":[0-9]*' "$TMP/kit-access.log" || true; } | awk -F: '{s += $2} END {print s + 0}')
-NGINX_LINES=$(wc -l <"$TMP/nginx/access.log" || echo 0)
-stop_pid "$NGINX_PID"
+KIT_REQUESTS=$(cat "$TMP"/wrk-kit-*.txt | awk '/requests in/ {s += $1} END {print s}')
 
 say "   best of $ROUNDS (highest req/s of each; p99 from that same run):"
-say "   kit    $KIT_RPS req/s  p99 $KIT_P99 ms  (access-log lines $KIT_LINES, dropped $KIT_DROPPED)"
-say "   nginx  $NGINX_RPS req/s  p99 $NGINX_P99 ms  (access-log lines $NGINX_LINES; the last <=64k may sit in its buffer)"
+say "   kit    $KIT_RPS req/s  p99 $KIT_P99 ms  (access-log lines $KIT_LINES for $KIT_REQUESTS measured requests + warm-up; dropped $KIT_DROPPED)"
+say "   nginx  $NGINX_RPS req/s  p99 $NGINX_P99 ms"
 say "   ratio kit/nginx $RATIO ($VERDICT the 0.70 target)"
-stop_pid "$KIT_PID"
 
 # ---- idle memory --------------------------------------------------------------------------
+# hold_idle NAME PORT PID...: holds $IDLE used keep-alive connections to PORT from a separate
+# client process; prints the summed VmRSS of PID... before and after, and the difference per
+# connection. Sets PER_CONN.
+hold_idle() {
+    local name=$1 port=$2
+    shift 2
+    curl -fs -o /dev/null "http://127.0.0.1:$port/hello"
+    sleep 0.5
+    local before=0 after=0 pid
+    for pid in "$@"; do before=$((before + $(rss_kib "$pid"))); done
+    rm -f "$TMP/hold"
+    mkfifo "$TMP/hold"
+    "$TMP/idle-client" 127.0.0.1 "$port" "$IDLE" /hello <"$TMP/hold" >"$TMP/idle-$name.out" 2>"$TMP/idle-$name.err" &
+    local client=$!
+    PIDS+=("$client")
+    exec 3>"$TMP/hold"  # the client holds its connections until this closes
+    for _ in $(seq 600); do
+        grep -q '^held' "$TMP/idle-$name.out" && break
+        kill -0 "$client" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q '^held' "$TMP/idle-$name.out"; then
+        echo "bench-kit: the idle client could not hold $IDLE connections to $name:" >&2
+        cat "$TMP/idle-$name.err" >&2
+        exit 1
+    fi
+    sleep 1  # let the server finish its bookkeeping (and the kit's log writer drain)
+    for pid in "$@"; do after=$((after + $(rss_kib "$pid"))); done
+    local open=""
+    [[ $name == kit ]] && open=", server counts $(curl -fs "http://127.0.0.1:$port/connections" | tr -dc '0-9') open incl. the probe"
+    exec 3>&-
+    local rc=0
+    wait "$client" || rc=$?
+    forget_pid "$client"
+    [[ $rc == 0 ]] || { echo "bench-kit: idle client ($name):" >&2; cat "$TMP/idle-$name.err" >&2; exit 1; }
+    PER_CONN=$(awk -v a="$after" -v b="$before" -v n="$IDLE" 'BEGIN {printf "%.2f", (a - b) / n}')
+    say "   $name: VmRSS before $before KiB, holding $IDLE $after KiB$open -> $PER_CONN KiB per connection"
+}
+
 say "== idle memory: $IDLE keep-alive connections, one request each, then idle (client in its own process)"
+# shellcheck disable=SC2086 # one argument per worker pid
+hold_idle nginx "$NGINX_PORT" $NGINX_WORKERS
+NGINX_PER_CONN=$PER_CONN
+stop_pid "$NGINX_PID"
 start_kit idle
-curl -fs -o /dev/null "http://127.0.0.1:$KIT_PORT/hello"
-sleep 0.5
-RSS_BEFORE=$(rss_kib "$KIT_PID")
-mkfifo "$TMP/hold"
-"$TMP/idle-client" 127.0.0.1 "$KIT_PORT" "$IDLE" /hello <"$TMP/hold" >"$TMP/idle-client.out" 2>"$TMP/idle-client.err" &
-CLIENT_PID=$!
-PIDS+=("$CLIENT_PID")
-exec 3>"$TMP/hold"  # the client holds its connections until this closes
-for _ in $(seq 600); do
-    grep -q '^held' "$TMP/idle-client.out" && break
-    kill -0 "$CLIENT_PID" 2>/dev/null || { echo "bench-kit: idle client failed:" >&2; cat "$TMP/idle-client.err" >&2; exit 1; }
-    sleep 0.1
-done
-grep -q '^held' "$TMP/idle-client.out" || { echo "bench-kit: idle client never held its connections" >&2; exit 1; }
-sleep 1  # let the loops finish their bookkeeping and the log writer drain
-RSS_AFTER=$(rss_kib "$KIT_PID")
-OPEN=$(curl -fs "http://127.0.0.1:$KIT_PORT/connections" | sed 's/[^0-9]//g')
-exec 3>&-
-CLIENT_RC=0
-wait "$CLIENT_PID" || CLIENT_RC=$?
-[[ $CLIENT_RC == 0 ]] || { echo "bench-kit: idle client:" >&2; cat "$TMP/idle-client.err" >&2; exit 1; }
-PER_CONN=$(awk -v a="$RSS_AFTER" -v b="$RSS_BEFORE" -v n="$IDLE" 'BEGIN {printf "%.2f", (a - b) / n}')
-IDLE_VERDICT=$(awk -v p="$PER_CONN" 'BEGIN {print (p <= 4 ? "meets" : "MISSES")}')
-say "   VmRSS before $RSS_BEFORE KiB, with $IDLE idle connections $RSS_AFTER KiB (server counted $OPEN open, incl. the probe)"
-say "   per connection $PER_CONN KiB ($IDLE_VERDICT the 4 KiB target)"
+hold_idle kit "$KIT_PORT" "$KIT_PID"
+KIT_PER_CONN=$PER_CONN
 stop_pid "$KIT_PID"
+IDLE_VERDICT=$(awk -v p="$KIT_PER_CONN" 'BEGIN {print (p <= 4 ? "meets" : "MISSES")}')
+say "   kit $KIT_PER_CONN KiB per idle connection ($IDLE_VERDICT the 4 KiB target; nginx workers $NGINX_PER_CONN KiB for reference)"
 
 say "== summary"
-say "kit_rps=$KIT_RPS kit_p99_ms=$KIT_P99 nginx_rps=$NGINX_RPS nginx_p99_ms=$NGINX_P99 ratio=$RATIO idle_kib_per_conn=$PER_CONN"
+say "kit_rps=$KIT_RPS kit_p99_ms=$KIT_P99 nginx_rps=$NGINX_RPS nginx_p99_ms=$NGINX_P99 ratio=$RATIO kit_idle_kib_per_conn=$KIT_PER_CONN nginx_idle_kib_per_conn=$NGINX_PER_CONN"
