@@ -20,6 +20,8 @@ let package = Package(
         .target(name: "Shared", dependencies: ["CLinux", "CHiredis", "COpenSSL"]),
         .executableTarget(name: "ChatAPI", dependencies: ["Shared", "CMariaDB"]),
         .executableTarget(name: "ChatRelay", dependencies: ["Shared"]),
+        // The server kit alone behind a trivial route, for `make bench` against nginx.
+        .executableTarget(name: "KitBench", dependencies: ["Shared"]),
         .target(name: "TestSupport", dependencies: ["Shared"], path: "Tests/TestSupport"),
         .testTarget(name: "SharedTests", dependencies: ["Shared", "TestSupport"]),
         .testTarget(name: "ChatAPITests", dependencies: ["ChatAPI", "Shared", "TestSupport"]),

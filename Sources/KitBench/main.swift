@@ -1,0 +1,4 @@
+import Shared
+
+// Placeholder: the kit benchmark server is being written.
+print("KitBench")
