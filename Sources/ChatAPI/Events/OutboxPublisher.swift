@@ -105,7 +105,7 @@ final class OutboxPublisher: Sendable {
                                          occurredAt: Timestamp.string(occurred), dataJSON: data)
             let (keys, args) = PublishScript.arguments(outboxId: id, envelope: envelope, retention: retention,
                                                        sideEffect: Self.sideEffect(of: envelope))
-            let reply = try redis.with { try $0.eval(PublishScript.source, keys: keys, args: args) }
+            let reply = try redis.with { try $0.evaluate(PublishScript.script, keys: keys, arguments: args) }
             guard case .string(let streamId) = reply else { throw PublishError.unexpectedReply("\(reply)") }
             try markPublished(db, id, streamId: streamId)
             published.increment()

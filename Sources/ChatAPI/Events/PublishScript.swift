@@ -13,6 +13,8 @@ import Shared
 ///       empty), 6 its member or value, 7 its TTL in seconds.
 /// Returns the stream entry id (the event id).
 enum PublishScript {
+    static let script = RedisScript(source)
+
     static let source = """
     local done = redis.call('GET', KEYS[1])
     if done then return done end

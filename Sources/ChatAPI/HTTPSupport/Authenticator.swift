@@ -22,20 +22,20 @@ struct Authenticator: Sendable {
     func authenticate(_ request: HTTPRequest) throws -> Caller {
         guard let header = request.headers["authorization"],
               header.count > 7, header.prefix(7).lowercased() == "bearer " else {
-            throw Problem.invalidToken(detail: "An access token is required.")
+            throw Problem.unauthorized(detail: "An access token is required.")
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         let claims: AccessClaims
         do {
             claims = try keys.verify(token, now: Date())
         } catch {
-            throw Problem.invalidToken(detail: "The access token is invalid or expired.")
+            throw Problem.unauthorized(detail: "The access token is invalid or expired.")
         }
         guard let sid = Int64(claims.sid) else {
-            throw Problem.invalidToken(detail: "The access token is invalid or expired.")
+            throw Problem.unauthorized(detail: "The access token is invalid or expired.")
         }
         if try isRevoked(sid) {
-            throw Problem.invalidToken(detail: "The session has ended.")
+            throw Problem.unauthorized(detail: "The session has ended.")
         }
         return Caller(userId: claims.userId, sessionId: sid)
     }

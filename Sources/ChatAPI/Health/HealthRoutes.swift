@@ -9,14 +9,17 @@ enum HealthRoutes {
     struct Component: Encodable { let status: String; let details: [String: String]? }
     struct Health: Encodable { let status: String; let components: [String: Component]? }
 
-    static func register(on router: RouterBuilder, _ context: APIContext, metrics: MetricsRegistry, info: [String: String]) {
+    static func register(on router: RouterBuilder, _ context: APIContext, metrics: MetricsRegistry,
+                         beforeScrape: @escaping @Sendable () -> Void, info: [String: String]) {
         router.add(.get, "/actuator/health") { _ in
-            let primary = context.database.primaryHealthy()
-            let replica = context.database.replicaHealth()
+            let primary = context.database.primaryIsUp()
+            let replicas = context.database.replicaHealth()
+            let replicaUp = !replicas.isEmpty && replicas.contains { $0.serving }
             let redis = (try? context.redis.with { try $0.command(["PING"]) }) == .status("PONG")
             let components: [String: Component] = [
                 "db": Component(status: primary ? "UP" : "DOWN", details: nil),
-                "dbReplica": Component(status: replica.status, details: replica.details),
+                "dbReplica": Component(status: replicaUp ? "UP" : "DOWN", details: Dictionary(
+                    uniqueKeysWithValues: replicas.map { ($0.name, $0.serving ? "serving" : ($0.reachable ? "lagging" : "down")) })),
                 "redis": Component(status: redis ? "UP" : "DOWN", details: nil),
             ]
             return .json(Health(status: primary ? "UP" : "DOWN", components: components), status: primary ? 200 : 503)
@@ -25,11 +28,12 @@ enum HealthRoutes {
             .json(Health(status: "UP", components: nil))
         }
         router.add(.get, "/actuator/health/readiness") { _ in
-            let primary = context.database.primaryHealthy()
+            let primary = context.database.primaryIsUp()
             return .json(Health(status: primary ? "UP" : "DOWN", components: nil), status: primary ? 200 : 503)
         }
         router.add(.get, "/actuator/info", kind: .inline) { _ in .json(info) }
-        router.add(.get, "/actuator/prometheus", kind: .inline) { _ in
+        router.add(.get, "/actuator/prometheus") { _ in
+            beforeScrape()
             var response = HTTPResponse.jsonText(metrics.prometheusText())
             response.headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
             return response

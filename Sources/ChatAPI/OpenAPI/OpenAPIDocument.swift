@@ -10,10 +10,10 @@ enum OpenAPIDocument {
         return String(decoding: data, as: UTF8.self)
     }()
 
-    private static let problemResponse: [String: Any] = [
+    private static var problemResponse: [String: Any] { [
         "description": "Problem details (RFC 9457)",
         "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]],
-    ]
+    ] }
 
     private static func body(_ schema: String) -> [String: Any] {
         ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(schema)"]]]]
@@ -38,11 +38,11 @@ enum OpenAPIDocument {
         return op
     }
 
-    private static let string: [String: Any] = ["type": "string"]
-    private static let id: [String: Any] = ["type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991]
-    private static let time: [String: Any] = ["type": "string", "format": "date-time"]
+    private static var string: [String: Any] { ["type": "string"] }
+    private static var id: [String: Any] { ["type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991] }
+    private static var time: [String: Any] { ["type": "string", "format": "date-time"] }
 
-    private static let schemas: [String: Any] = [
+    private static var schemas: [String: Any] { [
         "Problem": [
             "type": "object",
             "properties": [
@@ -91,10 +91,10 @@ enum OpenAPIDocument {
             "properties": ["status": ["enum": ["UP", "DOWN"]], "components": ["type": "object"]],
             "required": ["status"],
         ],
-    ]
+    ] }
 
     /// Paths as the router writes them; `{name}` parameters are declared per path.
-    static let paths: [String: [String: Any]] = [
+    static var paths: [String: [String: Any]] { [
         "/api/v1/users": [
             "post": operation("signUp", "Sign up", auth: false, body: "SignUp", responses: ["201": ok("The new user", "User")]),
         ],
@@ -134,9 +134,9 @@ enum OpenAPIDocument {
             "get": operation("prometheus", "Metrics in the Prometheus text format", auth: false,
                              responses: ["200": ["description": "Metrics", "content": ["text/plain": ["schema": string]]]]),
         ],
-    ]
+    ] }
 
-    private static let document: [String: Any] = [
+    private static var document: [String: Any] { [
         "openapi": "3.1.0",
         "info": ["title": "Chat API", "version": "1.0.0",
                  "description": "REST API of the chat server. Errors are RFC 9457 problem details."],
@@ -146,5 +146,5 @@ enum OpenAPIDocument {
             "schemas": schemas,
             "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer", "bearerFormat": "JWT"]],
         ],
-    ]
+    ] }
 }

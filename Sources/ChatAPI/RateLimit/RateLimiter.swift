@@ -16,7 +16,9 @@ struct RateLimiter: Sendable {
     let redis: RedisPool
     let logger: Logger
 
-    private static let script = """
+    private static let script = RedisScript(source)
+
+    private static let source = """
     local n = redis.call('INCR', KEYS[1])
     if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
     local ttl = redis.call('TTL', KEYS[1])
@@ -29,7 +31,7 @@ struct RateLimiter: Sendable {
         let key = "chat:ratelimit:\(rule.name):\(subject)"
         let reply: RedisReply
         do {
-            reply = try redis.with { try $0.eval(Self.script, keys: [key], args: [String(rule.windowSeconds)]) }
+            reply = try redis.with { try $0.evaluate(Self.script, keys: [key], arguments: [String(rule.windowSeconds)]) }
         } catch {
             logger.warning("rate limiter skipped: redis unavailable", ["rule": .string(rule.name)])
             return

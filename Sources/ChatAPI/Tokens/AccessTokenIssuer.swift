@@ -17,10 +17,8 @@ struct AccessTokenIssuer: Sendable {
     let keys: JWTKeySet
 
     func pair(userId: Int64, sessionId: Int64, refreshToken: String, now: Date = Date()) -> TokenPair {
-        let issuedAt = Int64(now.timeIntervalSince1970)
-        let claims = AccessClaims(subject: String(userId), sessionId: String(sessionId), issuedAt: issuedAt,
-                                  expiresAt: issuedAt + Int64(Self.lifetimeSeconds),
-                                  tokenId: Base64URL.encode(Crypto.randomBytes(16)))
+        let claims = AccessClaims(userId: userId, sessionId: String(sessionId), now: now,
+                                  lifetime: Int64(Self.lifetimeSeconds))
         return TokenPair(accessToken: keys.sign(claims), refreshToken: refreshToken, expiresIn: Self.lifetimeSeconds)
     }
 

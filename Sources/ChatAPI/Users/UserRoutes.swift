@@ -47,7 +47,7 @@ enum UserRoutes {
                                     createdAt: Timestamp.string(now))
             }
             return .json(user, status: 201)
-        } catch let error as DatabaseError where error.isDuplicate {
+        } catch DatabaseError.duplicate {
             throw Problem.conflict(detail: "The username is taken.")
         }
     }
@@ -59,7 +59,7 @@ enum UserRoutes {
         try body.finish()
         guard let password,
               let credentials = try context.database.readPrimary({ try UserRepository.credentials(id: caller.userId, on: $0) })
-        else { throw Problem.invalidToken(detail: "The user no longer exists.") }
+        else { throw Problem.unauthorized(detail: "The user no longer exists.") }
         guard try context.passwords.verify(password, against: credentials.passwordHash) else {
             throw Problem.forbidden(detail: "The password is wrong.")
         }
