@@ -52,12 +52,13 @@ final class ChatAPIApp: Sendable {
 
     static func router(_ context: APIContext, metrics: MetricsRegistry, database: Database) -> Router {
         let builder = RouterBuilder()
-        builder.use(ErrorMapping.middleware)
+        builder.mapErrors(ErrorMapping.mapper(logger: context.logger))
         UserRoutes.register(on: builder, context)
         TokenRoutes.register(on: builder, context)
         let exporter = DatabaseMetricsExporter(database: database, metrics: metrics)
         HealthRoutes.register(on: builder, context, metrics: metrics, beforeScrape: exporter.update,
                               info: ["service": "ChatAPI", "version": ChatAPIVersion.current])
+        HealthRoutes.registerMappings(on: builder)
         return builder.build()
     }
 

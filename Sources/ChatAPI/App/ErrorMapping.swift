@@ -5,28 +5,30 @@ import Shared
 /// A database that cannot take a write (down, or read-only during a failover) is 503 with
 /// `Retry-After`: the transaction rolled back, so the client can simply retry.
 enum ErrorMapping {
-    static let middleware: HTTPMiddleware = { request, next in
-        do {
-            return try next(request)
-        } catch let problem as Problem {
-            throw problem
-        } catch let error as DatabaseError {
+    static func mapper(logger: Logger) -> HTTPErrorMapper {
+        { error, request in
             switch error {
-            case .unavailable, .readOnly:
-                throw Problem.serviceUnavailable(retryAfter: 2, detail: "The database is unavailable; nothing was changed.")
-            case .duplicate:
-                throw Problem.conflict(detail: "That already exists.")
+            case let error as DatabaseError:
+                switch error {
+                case .unavailable, .readOnly:
+                    return .serviceUnavailable(retryAfter: 2, detail: "The database is unavailable; nothing was changed.")
+                case .duplicate:
+                    return .conflict(detail: "That already exists.")
+                default:
+                    break
+                }
+            case let error as PasswordHashingPoolError:
+                if case .busy = error {
+                    return .serviceUnavailable(retryAfter: 1, detail: "Too many sign-ins at once; try again.")
+                }
+            case is RedisError:
+                return .serviceUnavailable(retryAfter: 1, detail: "A dependency is unavailable; try again.")
             default:
-                throw error
+                break
             }
-        } catch let error as PasswordHashingPoolError {
-            switch error {
-            case .busy: throw Problem.serviceUnavailable(retryAfter: 1, detail: "Too many sign-ins at once; try again.")
-            default: throw error
-            }
-        } catch let error as RedisError {
-            _ = error
-            throw Problem.serviceUnavailable(retryAfter: 1, detail: "A dependency is unavailable; try again.")
+            logger.withRequestId(request.requestId).error("unexpected error", ["error": .string("\(error)"),
+                                                                               "path": .string(request.path)])
+            return .internalError()
         }
     }
 }

@@ -40,4 +40,12 @@ enum HealthRoutes {
         }
         router.add(.get, "/openapi.json", kind: .inline) { _ in .jsonText(OpenAPIDocument.json) }
     }
+
+    /// `/actuator/mappings`: every route this instance serves; register it last.
+    static func registerMappings(on router: RouterBuilder) {
+        struct Mapping: Encodable { let method: String; let path: String }
+        let mappings = (router.routes + [(method: HTTPMethod.get, template: "/actuator/mappings")])
+            .map { Mapping(method: $0.method.rawValue, path: $0.template) }
+        router.add(.get, "/actuator/mappings", kind: .inline) { _ in .json(["items": mappings]) }
+    }
 }

@@ -130,6 +130,9 @@ enum OpenAPIDocument {
         "/actuator/info": [
             "get": operation("info", "Build and runtime information", auth: false, responses: ["200": ok("Info")]),
         ],
+        "/actuator/mappings": [
+            "get": operation("mappings", "Every route this instance serves", auth: false, responses: ["200": ok("Routes")]),
+        ],
         "/actuator/prometheus": [
             "get": operation("prometheus", "Metrics in the Prometheus text format", auth: false,
                              responses: ["200": ["description": "Metrics", "content": ["text/plain": ["schema": string]]]]),
