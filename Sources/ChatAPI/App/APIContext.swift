@@ -31,10 +31,23 @@ struct APIContext: Sendable {
     }
 }
 
-/// Request budgets, per window of a minute unless named otherwise.
+/// Request budgets per minute. Per username stops password guessing on one account; per
+/// address stops one client spraying many accounts, set high enough for an office behind NAT.
 struct RateLimits: Sendable {
-    var loginPerUsername = RateLimiter.Rule(name: "login-user", limit: 10, windowSeconds: 60)
-    var loginPerAddress = RateLimiter.Rule(name: "login-addr", limit: 60, windowSeconds: 60)
-    var signUpPerAddress = RateLimiter.Rule(name: "signup-addr", limit: 60, windowSeconds: 60)
-    var refreshPerAddress = RateLimiter.Rule(name: "refresh-addr", limit: 600, windowSeconds: 60)
+    var loginPerUsername: RateLimiter.Rule
+    var loginPerAddress: RateLimiter.Rule
+    var signUpPerAddress: RateLimiter.Rule
+    var refreshPerAddress = RateLimiter.Rule(name: "refresh-addr", limit: 1200, windowSeconds: 60)
+
+    init(_ environment: Environment = Environment()) throws(ConfigError) {
+        loginPerUsername = RateLimiter.Rule(
+            name: "login-user", limit: try environment.int("CHAT_RATE_LOGIN_PER_USER", default: 10, range: 1...1_000_000),
+            windowSeconds: 60)
+        loginPerAddress = RateLimiter.Rule(
+            name: "login-addr", limit: try environment.int("CHAT_RATE_LOGIN_PER_ADDRESS", default: 300, range: 1...1_000_000),
+            windowSeconds: 60)
+        signUpPerAddress = RateLimiter.Rule(
+            name: "signup-addr", limit: try environment.int("CHAT_RATE_SIGNUP_PER_ADDRESS", default: 100, range: 1...1_000_000),
+            windowSeconds: 60)
+    }
 }

@@ -39,7 +39,7 @@ final class ChatAPIApp: Sendable {
         let context = APIContext(
             database: database, redis: redis,
             authenticator: Authenticator(keys: keys, redis: redis, database: database, logger: logger),
-            rateLimiter: RateLimiter(redis: redis, logger: logger), rateLimits: RateLimits(),
+            rateLimiter: RateLimiter(redis: redis, logger: logger), rateLimits: try RateLimits(),
             clientAddress: ClientAddressResolver(trustedProxies: configuration.trustedProxies),
             passwords: passwords, tokens: AccessTokenIssuer(keys: keys),
             revocation: SessionRevocation(redis: redis, logger: logger), publisher: publisher, logger: logger)

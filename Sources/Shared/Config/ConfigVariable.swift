@@ -35,5 +35,11 @@ public struct ConfigVariable: Sendable, Equatable {
                        "instead of CHAT_JWT_SECRET: kid:secret,... (the first signs, all verify)"),
         ConfigVariable("CHAT_REDIS_URL", default: "redis://127.0.0.1:6379", "Redis, redis://host:port[/db]"),
         ConfigVariable("CHAT_LOG_LEVEL", default: "info", "debug, info, warning or error"),
+        ConfigVariable("CHAT_RATE_LOGIN_PER_USER", default: "10",
+                       "log-in attempts per username per minute", services: [.api]),
+        ConfigVariable("CHAT_RATE_LOGIN_PER_ADDRESS", default: "300",
+                       "log-in attempts per client address per minute", services: [.api]),
+        ConfigVariable("CHAT_RATE_SIGNUP_PER_ADDRESS", default: "100",
+                       "sign-ups per client address per minute", services: [.api]),
     ]
 }

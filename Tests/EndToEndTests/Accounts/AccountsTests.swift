@@ -158,3 +158,20 @@ func eventually(_ condition: () throws -> Bool) async throws -> Bool {
     }
     return false
 }
+
+/// Log-in budgets live in Redis, so both instances behind nginx count together.
+@Suite struct LoginRateLimitTests {
+    @Test func theEleventhLoginForOneUsernameInAMinuteIs429WithRetryAfter() async throws {
+        let client = try await APIStack.shared().client
+        let name = Unique.username("brute")
+        _ = try await client.newUser(name)  // one login spent here
+        var statuses: [Int] = []
+        for _ in 0..<10 { statuses.append(try await client.logIn(name, password: "guess guess guess").status) }
+        #expect(statuses.prefix(9).allSatisfy { $0 == 401 }, "\(statuses)")
+        #expect(statuses.last == 429, "\(statuses)")
+        let limited = try await client.logIn(name)
+        #expect(limited.status == 429)
+        let retry = try #require(limited.header("Retry-After").flatMap(Int.init))
+        #expect(retry >= 1 && retry <= 60)
+    }
+}

@@ -18,6 +18,9 @@ final class APIStack: Sendable {
             environment["CHAT_API_PORT"] = String(port)
             environment["CHAT_EVENT_LOOPS"] = "1"
             environment["CHAT_LOG_LEVEL"] = "info"
+            // Every test client is 127.0.0.1: the per-address budgets would be shared by all tests.
+            environment["CHAT_RATE_LOGIN_PER_ADDRESS"] = "100000"
+            environment["CHAT_RATE_SIGNUP_PER_ADDRESS"] = "100000"
             apis.append(try ServiceProcess.start(executable: executable, environment: environment, port: port,
                                                  name: "\(label)-api\(index)"))
         }
