@@ -18,15 +18,19 @@ public final class Router: Sendable {
 
     struct Compiled: Sendable {
         let kind: HandlerKind
+        let method: HTTPMethod
         let template: String
         let respond: @Sendable (HTTPRequest) -> HTTPResponse
     }
+
+    /// Every registered method and template, in registration order (for `/actuator/mappings`).
+    public var routes: [(method: HTTPMethod, template: String)] { compiled.map { ($0.method, $0.template) } }
 
     private let nodes: [Node]
     private let compiled: [Compiled]
     private let notFound: @Sendable (HTTPRequest) -> HTTPResponse
 
-    init(entries: [RouterBuilder.Entry], middleware: [HTTPMiddleware]) {
+    init(entries: [RouterBuilder.Entry], middleware: [HTTPMiddleware], errorMapper: @escaping HTTPErrorMapper) {
         var nodes = [Node()]
         var compiled: [Compiled] = []
         for entry in entries {
@@ -55,16 +59,19 @@ public final class Router: Sendable {
             }
             nodes[current].template = nodes[current].template ?? entry.template
             nodes[current].handlers[entry.method] = compiled.count
-            compiled.append(Compiled(kind: entry.kind, template: entry.template,
-                                     respond: Router.wrap(entry.handler, in: middleware)))
+            compiled.append(Compiled(kind: entry.kind, method: entry.method, template: entry.template,
+                                     respond: Router.wrap(entry.handler, in: middleware, mapping: errorMapper)))
         }
         self.nodes = nodes
         self.compiled = compiled
-        self.notFound = Router.wrap({ _ in throw Problem.notFound(detail: "no such route") }, in: middleware)
+        self.notFound = Router.wrap({ _ in throw Problem.notFound(detail: "no such route") }, in: middleware,
+                                    mapping: errorMapper)
         self.middleware = middleware
+        self.errorMapper = errorMapper
     }
 
     private let middleware: [HTTPMiddleware]
+    private let errorMapper: HTTPErrorMapper
 
     /// Finds the route for `request`, filling its `pathParameters` and `routeTemplate`.
     public func route(_ request: inout HTTPRequest) -> Route {
@@ -97,11 +104,11 @@ public final class Router: Sendable {
         if method == .options {
             let respond = Router.wrap({ _ in
                 HTTPResponse(status: 204, headers: ["Allow": allow.map(\.rawValue).joined(separator: ", ")])
-            }, in: middleware)
+            }, in: middleware, mapping: errorMapper)
             return Route(kind: .inline, template: template, respond: respond)
         }
         return Route(kind: .inline, template: template,
-                     respond: Router.wrap({ _ in throw Problem.methodNotAllowed(allow: allow) }, in: middleware))
+                     respond: Router.wrap({ _ in throw Problem.methodNotAllowed(allow: allow) }, in: middleware, mapping: errorMapper))
     }
 
     /// Routes and runs `request` on the calling thread (tests, or a server that already chose a thread).
@@ -134,28 +141,29 @@ public final class Router: Sendable {
 
     /// Composes middleware around `handler`, mapping thrown errors to problem answers at every
     /// layer and stamping `X-Request-Id`.
-    static func wrap(_ handler: @escaping HTTPHandler, in middleware: [HTTPMiddleware]) -> @Sendable (HTTPRequest) -> HTTPResponse {
-        var current: HTTPHandler = { request in answer(request, handler) }
+    static func wrap(_ handler: @escaping HTTPHandler, in middleware: [HTTPMiddleware],
+                     mapping mapper: @escaping HTTPErrorMapper) -> @Sendable (HTTPRequest) -> HTTPResponse {
+        var current: HTTPHandler = { request in answer(request, handler, mapper) }
         for layer in middleware.reversed() {
             let next = current
-            current = { request in answer(request) { try layer($0, next) } }
+            current = { request in answer(request, { try layer($0, next) }, mapper) }
         }
         let chain = current
         return { request in
-            var response = answer(request, chain)
+            var response = answer(request, chain, mapper)
             response.headers.set("X-Request-Id", request.requestId)
             return response
         }
     }
 
-    private static func answer(_ request: HTTPRequest, _ handler: HTTPHandler) -> HTTPResponse {
+    private static func answer(_ request: HTTPRequest, _ handler: HTTPHandler,
+                               _ mapper: HTTPErrorMapper) -> HTTPResponse {
         do {
             return try handler(request)
-        } catch var problem as Problem {
+        } catch {
+            var problem = (error as? Problem) ?? mapper(error, request)
             if problem.instance == nil { problem.instance = request.path }
             return .problem(problem)
-        } catch {
-            return .problem(.internalError())
         }
     }
 }

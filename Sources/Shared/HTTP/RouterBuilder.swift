@@ -2,6 +2,9 @@
 public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
 /// Wraps a handler: call `next` to continue, or answer (or throw) without it.
+/// Maps a thrown non-`Problem` error to the problem to answer.
+public typealias HTTPErrorMapper = @Sendable (any Error, HTTPRequest) -> Problem
+
 public typealias HTTPMiddleware = @Sendable (HTTPRequest, _ next: HTTPHandler) throws -> HTTPResponse
 
 /// Where a handler runs.
@@ -29,6 +32,7 @@ public final class RouterBuilder {
 
     private(set) var entries: [Entry] = []
     private(set) var middleware: [HTTPMiddleware] = []
+    private(set) var errorMapper: HTTPErrorMapper = { _, _ in .internalError() }
 
     public init() {}
 
@@ -63,10 +67,17 @@ public final class RouterBuilder {
         add(.delete, template, kind: kind, handler)
     }
 
+    /// The routes added so far, in order.
+    public var routes: [(method: HTTPMethod, template: String)] { entries.map { ($0.method, $0.template) } }
+
     /// Adds middleware around every route, including the 404/405 answers; the first added is outermost.
     public func use(_ middleware: @escaping HTTPMiddleware) { self.middleware.append(middleware) }
 
-    public func build() -> Router { Router(entries: entries, middleware: middleware) }
+    /// Turns errors that are not `Problem`s (a database outage, a full pool) into answers:
+    /// the one place where the layers below HTTP meet status codes. Unmapped errors are 500.
+    public func mapErrors(_ mapper: @escaping HTTPErrorMapper) { errorMapper = mapper }
+
+    public func build() -> Router { Router(entries: entries, middleware: middleware, errorMapper: errorMapper) }
 
     struct TemplateError: Error, CustomStringConvertible { var description: String }
 

@@ -1,0 +1,48 @@
+import Foundation
+import TestSupport
+
+/// MariaDB primary + replica, Redis, two ChatAPI instances and nginx in front: the real path.
+final class APIStack: Sendable {
+    let infrastructure: Stack
+    let apis: [ServiceProcess]
+    let nginx: NginxFixture
+    var client: APIClient { APIClient(baseURL: nginx.baseURL) }
+
+    /// Starts two ChatAPI instances on `stack` and nginx over them.
+    static func start(on stack: Stack, label: String) throws -> APIStack {
+        let executable = ServiceProcess.executable("ChatAPI")
+        var apis: [ServiceProcess] = []
+        for index in 0..<2 {
+            let port = FreePort.next()
+            var environment = stack.environment
+            environment["CHAT_API_PORT"] = String(port)
+            environment["CHAT_EVENT_LOOPS"] = "1"
+            environment["CHAT_LOG_LEVEL"] = "info"
+            // Every test client is 127.0.0.1: the per-address budgets would be shared by all tests.
+            environment["CHAT_RATE_LOGIN_PER_ADDRESS"] = "100000"
+            environment["CHAT_RATE_SIGNUP_PER_ADDRESS"] = "100000"
+            apis.append(try ServiceProcess.start(executable: executable, environment: environment, port: port,
+                                                 name: "\(label)-api\(index)"))
+        }
+        // No relay in these tests: nginx still needs an upstream for /ws, which stays unused.
+        let nginx = try NginxFixture.start(apiPorts: apis.map(\.port), relayPorts: [FreePort.next()])
+        return APIStack(infrastructure: stack, apis: apis, nginx: nginx)
+    }
+
+    private init(infrastructure: Stack, apis: [ServiceProcess], nginx: NginxFixture) {
+        self.infrastructure = infrastructure
+        self.apis = apis
+        self.nginx = nginx
+    }
+
+    func stop() {
+        nginx.stop()
+        for api in apis { api.stop() }
+    }
+
+    /// The shared stack for tests that break nothing.
+    static func shared() async throws -> APIStack { try await sharedStack.value }
+    private static let sharedStack = Task<APIStack, any Error> {
+        try start(on: try await Fixtures.shared(), label: "shared")
+    }
+}
