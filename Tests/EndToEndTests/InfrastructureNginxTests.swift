@@ -96,4 +96,40 @@ struct InfrastructureNginxTests {
             #expect(committed.contains(directive), "nginx config lacks \(directive)")
         }
     }
+
+    @Test func productionConfigPassesNginxCheckWithTheSharedRoutes() throws {
+        let dir = try FixtureDirectories.make("nginx-production")
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        try Command.check("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=chat.example.com",
+                                      "-days", "1", "-keyout", key, "-out", cert])
+        let nginxDir = Repository.path("deploy/nginx")
+        let (http, https) = (FreePort.next(), FreePort.next())
+        // Point the absolute production paths into the temporary folder and this checkout.
+        var site = try String(contentsOfFile: "\(nginxDir)/production/chat.conf", encoding: .utf8)
+        site = site.replacingOccurrences(of: "/etc/nginx/chat/", with: "\(nginxDir)/")
+            .replacingOccurrences(of: "/etc/letsencrypt/live/chat.example.com/fullchain.pem", with: cert)
+            .replacingOccurrences(of: "/etc/letsencrypt/live/chat.example.com/privkey.pem", with: key)
+            .replacingOccurrences(of: "/var/log/nginx/", with: dir.path + "/")
+            .replacingOccurrences(of: "listen 80;", with: "listen 127.0.0.1:\(http);")
+            .replacingOccurrences(of: "listen [::]:80;", with: "")
+            .replacingOccurrences(of: "listen 443 ssl", with: "listen 127.0.0.1:\(https) ssl")
+            .replacingOccurrences(of: "listen [::]:443 ssl http2;", with: "")
+        try site.write(toFile: dir.appendingPathComponent("chat.conf").path, atomically: true, encoding: .utf8)
+        var main = try String(contentsOfFile: "\(nginxDir)/production/nginx.conf", encoding: .utf8)
+        main = main.replacingOccurrences(of: "/etc/nginx/conf.d/*.conf", with: dir.appendingPathComponent("chat.conf").path)
+            .replacingOccurrences(of: "/var/log/nginx/", with: dir.path + "/")
+            .replacingOccurrences(of: "/run/nginx.pid", with: dir.appendingPathComponent("nginx.pid").path)
+            .replacingOccurrences(of: "user www-data;", with: "")
+            .replacingOccurrences(of: "include /etc/nginx/mime.types;", with: "")
+        main = main.replacingOccurrences(of: "http {", with: """
+            http {
+                client_body_temp_path \(dir.path)/body; proxy_temp_path \(dir.path)/proxy;
+                fastcgi_temp_path \(dir.path)/fastcgi; uwsgi_temp_path \(dir.path)/uwsgi; scgi_temp_path \(dir.path)/scgi;
+            """)
+        try main.write(toFile: dir.appendingPathComponent("nginx.conf").path, atomically: true, encoding: .utf8)
+        let check = try Command.run("nginx", ["-t", "-p", dir.path + "/", "-c", dir.appendingPathComponent("nginx.conf").path])
+        #expect(check.status == 0, "nginx -t: \(check.stderr)")
+        #expect(site.contains("include \(nginxDir)/chat-locations.conf;"))
+        #expect(!site.contains("add_header X-Upstream"))
+    }
 }

@@ -36,8 +36,11 @@ public enum Command {
             process.standardInput = FileHandle.nullDevice
         }
         try SignalMask.withEmptyMask { try process.run() }
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus,
+        let status = ChildStatus.wait(process.processIdentifier) ?? {
+            process.waitUntilExit()   // already reaped: Process has the status
+            return process.terminationStatus
+        }()
+        return Output(status: status,
                       stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }

@@ -41,7 +41,14 @@ public final class Stack: Sendable {
 }
 
 public enum Fixtures {
-    private static let sharedStack: Task<Stack, any Error> = Task { try isolated(label: "shared") }
+    // Started off the cooperative pool: start-up blocks on child processes for a second or two.
+    private static let sharedStack: Task<Stack, any Error> = Task {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try isolated(label: "shared") })
+            }
+        }
+    }
 
     /// The process-wide stack, started on first use (MariaDB and Redis in parallel).
     public static func shared() async throws -> Stack {

@@ -84,11 +84,8 @@ public final class ManagedProcess: Sendable {
         }
         ProcessRegistry.remove(pid)
         try? FileManager.default.removeItem(at: pidFile)
-        // Foundation reaps the child shortly after; its status is there once it has.
-        return process.withLock { p in
-            for _ in 0..<50 where p?.isRunning == true { usleep(10_000) }
-            return p?.isRunning == false ? p?.terminationStatus : nil
-        }
+        if case .exited(let status) = ChildStatus.peek(pid) { return status }
+        return process.withLock { $0?.isRunning == false ? $0?.terminationStatus : nil }
     }
 
     /// SIGKILL, as a crash would: no clean shutdown.

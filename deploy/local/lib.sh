@@ -2,6 +2,7 @@
 # Every setting can be overridden by the environment, so tests run a second, isolated stack.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
+shopt -u patsub_replacement 2>/dev/null || true   # render(): keep & and backslashes literal
 
 RUN_DIR=${LOCAL_RUN_DIR:-$top/.run}
 NGINX_PORT=${LOCAL_NGINX_PORT:-8080}

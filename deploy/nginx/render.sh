@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Renders nginx.conf.template with chat-locations.conf inlined.
+# Renders nginx.conf.template with chat-http.conf, chat-actuator.conf and chat-locations.conf inlined.
 # usage: render.sh --listen ADDR:PORT --api H:P,H:P --relay H:P,H:P
 #                  [--access-log PATH] [--error-log PATH] > nginx.conf
 # Used by deploy/local/start-infra.sh, Tests/TestSupport/NginxFixture.swift and to produce
 # the committed local/nginx.conf and ../../docker/nginx/nginx.conf (see README.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# Bash 5.2 would expand & and backslashes in ${text//pattern/replacement}: keep them literal.
+shopt -u patsub_replacement 2>/dev/null || true
 listen="" api="" relay="" access_log="logs/access.log" error_log="logs/error.log"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,12 +33,15 @@ servers() { # comma-separated host:port list -> server lines
 }
 api_servers=$(servers "$api")
 relay_servers=$(servers "$relay")
-locations=$(sed -e 's/^/        /' -e 's/^ *$//' "$here/chat-locations.conf")
+locations=$(cat "$here/chat-actuator.conf"; echo; cat "$here/chat-locations.conf")
+locations=$(sed -e 's/^/        /' -e 's/^ *$//' <<< "$locations")
+http_common=$(sed -e 's/^/    /' -e 's/^ *$//' "$here/chat-http.conf")
 
 text=$(cat "$here/nginx.conf.template")
 text=${text//@@API_SERVERS@@/$api_servers}
 text=${text//@@RELAY_SERVERS@@/$relay_servers}
 text=${text//@@LOCATIONS@@/$locations}
+text=${text//@@HTTP_COMMON@@/$http_common}
 text=${text//@@LISTEN@@/$listen}
 text=${text//@@ACCESS_LOG@@/$access_log}
 text=${text//@@ERROR_LOG@@/$error_log}
