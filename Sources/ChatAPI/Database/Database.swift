@@ -172,7 +172,11 @@ public final class Database: Sendable {
             return try readPrimary(body)
         } catch let primaryError as DatabaseError where primaryError.breaksConnection {
             monitor.markPrimaryUnreachable()
-            for (index, replica) in replicas.enumerated() where monitor.state(index).reachable {
+            // Last resort, so the probes' view may be stale (a replica that just came back):
+            // try the ones believed reachable first, then the others.
+            let order = replicas.indices.sorted { monitor.state($0).reachable && !monitor.state($1).reachable }
+            for index in order {
+                let replica = replicas[index]
                 do {
                     let value = try replica.withConnection(body)
                     metrics.staleReads.add(1, ordering: .relaxed)
