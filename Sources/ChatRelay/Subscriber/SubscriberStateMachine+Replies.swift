@@ -10,8 +10,8 @@ extension SubscriberStateMachine {
             return []
         case .subscribed(let redisChannel):
             heard(now: now, pong: false)
-            guard let name = ChannelName(redisChannel: redisChannel), let channel = channels[name],
-                  channel.phase == .subscribing else { return [] }
+            guard let name = ChannelName(redisChannel: redisChannel), confirmSubscribe(name),
+                  let channel = channels[name], channel.phase == .subscribing else { return [] }
             // Read the log only now: anything published from here on arrives live.
             return startRead(name)
         case .unsubscribed:

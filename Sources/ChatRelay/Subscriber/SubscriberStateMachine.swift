@@ -42,6 +42,9 @@ struct SubscriberStateMachine {
     private(set) var channels: [ChannelName: Channel] = [:]
     private(set) var stats = SubscriberStats()
     private var attempt = 0
+    /// SUBSCRIBEs sent but not confirmed, per channel: an unwant + want in quick succession
+    /// must not start the log read on the older confirmation (Redis was briefly unsubscribed).
+    private var unconfirmed: [ChannelName: Int] = [:]
     private var nextToken: UInt64 = 0
 
     init(configuration: SubscriberConfiguration = SubscriberConfiguration(),
@@ -70,6 +73,7 @@ struct SubscriberStateMachine {
         guard id == linkId, case .connecting = link else { return [] }
         link = .connected(lastHeard: now, pingSentAt: nil)
         attempt = 0
+        for name in channels.keys { unconfirmed[name] = 1 }
         let names = channels.keys.map(\.redisChannel).sorted()
         var actions: [SubscriberAction] = []
         var start = 0
@@ -95,6 +99,7 @@ struct SubscriberStateMachine {
         attempt += 1
         stats.reconnects += 1
         link = .waitingToReconnect(at: now + delay)
+        unconfirmed = [:]
         for name in Array(channels.keys) {
             channels[name]?.phase = .subscribing
             channels[name]?.buffer = []
@@ -166,7 +171,9 @@ struct SubscriberStateMachine {
             return []
         }
         channels[name] = Channel(loops: [loop])
-        return isConnected ? [.send(["SUBSCRIBE", name.redisChannel])] : []
+        guard isConnected else { return [] }
+        unconfirmed[name, default: 0] += 1
+        return [.send(["SUBSCRIBE", name.redisChannel])]
     }
 
     /// A loop's last member of `channel` left.
@@ -183,6 +190,13 @@ struct SubscriberStateMachine {
     }
 
     // MARK: used by the extension
+
+    /// Counts a SUBSCRIBE confirmation; true when none is outstanding for the channel.
+    mutating func confirmSubscribe(_ name: ChannelName) -> Bool {
+        let left = (unconfirmed[name] ?? 1) - 1
+        unconfirmed[name] = left > 0 ? left : nil
+        return left <= 0
+    }
 
     mutating func heard(now: UInt64, pong: Bool) {
         guard case .connected(_, let pingSentAt) = link else { return }
