@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <string.h>
 #include <pthread.h>
+#include <fcntl.h>
 
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
     return accept4(fd, addr, len, flags);
@@ -45,4 +46,63 @@ int clinux_signalfd_read(int fd) {
     if (n == (ssize_t)sizeof info) return (int)info.ssi_signo;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
     return -1;
+}
+
+void clinux_set_thread_name(const char *name) {
+    char buf[16];
+    strncpy(buf, name, sizeof buf - 1);
+    buf[sizeof buf - 1] = 0;
+    pthread_setname_np(pthread_self(), buf);
+}
+
+static int clinux_term_pipe[2] = {-1, -1};
+static volatile sig_atomic_t clinux_term_seen = 0;
+
+static void clinux_term_handler(int sig) {
+    int saved = errno;
+    if (clinux_term_seen) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, NULL);
+        raise(sig);
+    } else {
+        clinux_term_seen = 1;
+        unsigned char b = (unsigned char)sig;
+        ssize_t ignored = write(clinux_term_pipe[1], &b, 1);
+        (void)ignored;
+    }
+    errno = saved;
+}
+
+int clinux_termination_pipe(void) {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
+    if (clinux_term_pipe[0] < 0) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0) { pthread_mutex_unlock(&lock); return -1; }
+        fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+        clinux_term_pipe[0] = fds[0];
+        clinux_term_pipe[1] = fds[1];
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = clinux_term_handler;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+    }
+    int fd = clinux_term_pipe[0];
+    pthread_mutex_unlock(&lock);
+    return fd;
+}
+
+int clinux_termination_pipe_read(int fd) {
+    unsigned char b;
+    for (;;) {
+        ssize_t n = read(fd, &b, 1);
+        if (n == 1) return (int)b;
+        if (n < 0 && errno == EINTR) continue;
+        return -1;
+    }
 }

@@ -29,4 +29,15 @@ int clinux_signalfd_for_termination(void);
 /// Reads one signal from a signalfd; returns the signal number, 0 if none, -1 on error.
 int clinux_signalfd_read(int fd);
 
+/// Names the calling thread (pthread_setname_np needs _GNU_SOURCE); truncated to 15 bytes.
+void clinux_set_thread_name(const char *name);
+
+/// Installs SIGTERM/SIGINT handlers that only write the signal number (one byte) to a pipe,
+/// and returns the pipe's blocking read end, or -1. Works whatever the threads' signal masks
+/// are (unlike signalfd/sigwait). A second termination signal restores the default action and
+/// re-raises it, so a repeated Ctrl-C still ends a stuck process. Idempotent.
+int clinux_termination_pipe(void);
+/// Reads one byte (a signal number) from the pipe, retrying EINTR; -1 on error or EOF.
+int clinux_termination_pipe_read(int fd);
+
 #endif
