@@ -232,3 +232,15 @@ enum Events {
         #expect(session.deliver(Events.room(12, "3-0")) == [.close(code: 1008, reason: "too many events before the subscription was ready")])
     }
 }
+
+@Suite struct RelaySessionLivenessOffTests {
+    @Test func withoutPingSettingsOnlyTheTokenDrivesTheDeadline() {
+        var config = SessionConfiguration()
+        config.pingInterval = nil
+        config.silenceTimeout = nil
+        var session = RelaySessionTests.welcomed(configuration: config)
+        #expect(session.nextDeadline == RelaySessionTests.hour)
+        #expect(session.tick(now: RelaySessionTests.hour - 1) == [])
+        #expect(session.tick(now: RelaySessionTests.hour) == [.close(code: 4001, reason: "token expired")])
+    }
+}

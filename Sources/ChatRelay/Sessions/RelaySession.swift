@@ -33,7 +33,7 @@ struct RelaySession {
     /// Rooms joined live: replay their log from the join's time once their position is known.
     private var catchUpFrom: [ChannelName: StreamID] = [:]
     private var lastHeard: UInt64
-    private var nextPingAt: UInt64
+    private var nextPingAt: UInt64?
     private let welcomeDeadline: UInt64
     private var typingBucket: TokenBucket
 
@@ -45,7 +45,7 @@ struct RelaySession {
         self.tokenExpiresAt = tokenExpiresAt
         self.configuration = configuration
         self.lastHeard = now
-        self.nextPingAt = now + configuration.pingInterval
+        self.nextPingAt = configuration.pingInterval.map { now + $0 }
         self.welcomeDeadline = now + configuration.welcomeTimeout
         self.typingBucket = TokenBucket(capacity: configuration.typingBurst,
                                         refillPerSecond: configuration.typingPerSecond, now: now)
@@ -131,7 +131,9 @@ struct RelaySession {
 
     /// When `tick` next has something to do.
     var nextDeadline: UInt64 {
-        var deadline = min(tokenExpiresAt, lastHeard + configuration.silenceTimeout, nextPingAt)
+        var deadline = tokenExpiresAt
+        if let silence = configuration.silenceTimeout { deadline = min(deadline, lastHeard + silence) }
+        if let nextPingAt { deadline = min(deadline, nextPingAt) }
         if phase != .welcomed { deadline = min(deadline, welcomeDeadline) }
         return deadline
     }
@@ -143,12 +145,12 @@ struct RelaySession {
             return close(RelayCloseCode.internalError, "subscriptions not ready in time, retry")
         }
         if now >= tokenExpiresAt { return close(RelayCloseCode.tokenExpired, "token expired") }
-        if now >= lastHeard + configuration.silenceTimeout {
+        if let silence = configuration.silenceTimeout, now >= lastHeard + silence {
             phase = .closed
             return [.drop(reason: "peer silent")]
         }
-        if now >= nextPingAt {
-            nextPingAt = now + configuration.pingInterval
+        if let nextPingAt, let interval = configuration.pingInterval, now >= nextPingAt {
+            self.nextPingAt = now + interval
             return [.sendPing]
         }
         return []
@@ -170,6 +172,11 @@ struct RelaySession {
         let left = channels
         channels = []
         return Array(left)
+    }
+
+    /// The I/O layer closed the socket itself (slow reader): nothing more to send.
+    mutating func markClosed() {
+        phase = .closed
     }
 
     mutating func close(_ code: UInt16, _ reason: String) -> [SessionAction] {

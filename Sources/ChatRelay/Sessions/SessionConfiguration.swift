@@ -2,10 +2,10 @@ import Shared
 
 /// Timings and limits of one relay connection; milliseconds on the loop's monotonic clock.
 struct SessionConfiguration: Sendable {
-    /// Server ping period (CONTRACT.md: every 25 s).
-    var pingInterval: UInt64 = 25_000
-    /// A peer silent this long is dropped (CONTRACT.md: 60 s).
-    var silenceTimeout: UInt64 = 60_000
+    /// Server ping period (CONTRACT.md: every 25 s); nil when the socket layer pings.
+    var pingInterval: UInt64? = 25_000
+    /// A peer silent this long is dropped (CONTRACT.md: 60 s); nil when the socket layer does it.
+    var silenceTimeout: UInt64? = 60_000
     /// Subscribing and reading the membership set must finish within this, else 1011.
     var welcomeTimeout: UInt64 = 15_000
     /// Typing: a burst of this many, then this many per second.

@@ -104,7 +104,10 @@ extension SubscriberStateMachine {
     }
 
     /// One page of the log after the channel's last delivered id.
-    mutating func backfillFetched(_ name: ChannelName, token: UInt64, entries: [EventEnvelope]) -> [SubscriberAction] {
+    /// - Parameter pageEnd: the id of the page's last raw entry, when the I/O layer skipped
+    ///   unparseable entries (so a full page is recognised and the next one starts past them).
+    mutating func backfillFetched(_ name: ChannelName, token: UInt64, entries: [EventEnvelope],
+                                  rawCount: Int? = nil, pageEnd: StreamID? = nil) -> [SubscriberAction] {
         guard let channel = channels[name], channel.phase == .backfilling(token: token) else { return [] }
         let sorted = entries.filter { $0.channel == name && $0.id != nil }.sorted { $0.id! < $1.id! }
         count(\.backfilled, by: sorted.count)
@@ -117,7 +120,10 @@ extension SubscriberStateMachine {
                 actions.append(.ready(name, position: last, loops: waiting))
             }
         }
-        if entries.count >= configuration.backfillPageSize { return actions + startRead(name) }
+        if (rawCount ?? entries.count) >= configuration.backfillPageSize {
+            if let pageEnd { update(name) { $0.readCursor = pageEnd } }
+            return actions + startRead(name)
+        }
         return actions + finishRead(name)
     }
 
@@ -141,7 +147,7 @@ extension SubscriberStateMachine {
             return startRead(name)
         }
         let held = channel.buffer
-        update(name) { $0.buffer = []; $0.phase = .live }
+        update(name) { $0.buffer = []; $0.phase = .live; $0.readCursor = nil }
         return deliverInOrder(held, name)
     }
 }

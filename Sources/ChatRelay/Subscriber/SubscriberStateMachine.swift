@@ -32,6 +32,8 @@ struct SubscriberStateMachine {
         var buffer: [EventEnvelope] = []
         var overflowed = false
         var retryAt: UInt64?
+        /// Where the next backfill page starts when skipped entries lie past `last`.
+        var readCursor: StreamID?
     }
 
     let configuration: SubscriberConfiguration
@@ -105,6 +107,7 @@ struct SubscriberStateMachine {
             channels[name]?.buffer = []
             channels[name]?.overflowed = false
             channels[name]?.retryAt = nil
+            channels[name]?.readCursor = nil
         }
         return close ? [.closeSocket] : []
     }
@@ -225,7 +228,8 @@ struct SubscriberStateMachine {
         let token = nextToken
         if let last = channel.last {
             channels[name]?.phase = .backfilling(token: token)
-            return [.fetchBackfill(name, after: last, count: configuration.backfillPageSize, token: token)]
+            let after = max(last, channel.readCursor ?? last)
+            return [.fetchBackfill(name, after: after, count: configuration.backfillPageSize, token: token)]
         }
         channels[name]?.phase = .positioning(token: token)
         return [.fetchPosition(name, token: token)]
