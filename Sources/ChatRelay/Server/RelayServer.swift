@@ -61,3 +61,11 @@ final class RelayServer: Sendable {
         logger.info("drained", ["connections": .int(Int64(hub.stats.openConnections.load(ordering: .relaxed)))])
     }
 }
+
+extension RelayServer {
+    /// Drains, then stops the loops (tests; the process itself just exits after `drain`).
+    func stop() {
+        drain(deadline: .milliseconds(200))
+        group.stop()
+    }
+}
