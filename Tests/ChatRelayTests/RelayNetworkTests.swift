@@ -198,4 +198,35 @@ import Shared
         relay.hub.drain()
         #expect(try client.receiveClose() == 1001)
     }
+
+    @Test func protocolViolationsCloseWithTheRightCodeAndTheRelayCarriesOn() throws {
+        let relay = try RelayHarness()
+        defer { relay.stop() }
+        let tooBig = WebSocketFrameEncoder.frame(.text, payload: [UInt8](repeating: 0x61, count: 70_000), masked: true)
+        let unmasked = WebSocketFrameEncoder.frame(.text, payload: Array("{}".utf8), masked: false)
+        let badUTF8 = WebSocketFrameEncoder.frame(.text, payload: [0xC3, 0x28], masked: true)
+        let unknownOpcode: [UInt8] = [0x83, 0x80, 1, 2, 3, 4]
+        for (bytes, code) in [(tooBig, UInt16(1009)), (unmasked, 1002), (badUTF8, 1007), (unknownOpcode, 1002)] {
+            let (client, _) = try relay.connect(user: 7)
+            try client.write(bytes)
+            #expect(try client.receiveClose() == code)
+        }
+        try waitUntil { relay.hub.stats.openConnections.load(ordering: .relaxed) == 0 }
+        let (client, _) = try relay.connect(user: 7)
+        try client.send(text: #"{"type":"ping"}"#)
+        #expect(try client.receiveText().flatMap(json)?["type"] as? String == "pong")
+    }
+
+    @Test func aConnectionArrivingDuringDrainIsClosedWith1001AndLeavesNothingBehind() throws {
+        let relay = try RelayHarness()
+        defer { relay.stop() }
+        relay.hub.drain()
+        usleep(50_000)
+        let (status, _, client) = try TestWebSocketClient.connect(
+            port: relay.port, headers: ["Authorization": "Bearer \(relay.token(user: 7))"])
+        #expect(status == 101)
+        #expect(try client.receiveClose() == 1001)
+        #expect(relay.redis.subscribedChannels.isEmpty)
+        #expect(relay.hub.stats.openConnections.load(ordering: .relaxed) == 0)
+    }
 }

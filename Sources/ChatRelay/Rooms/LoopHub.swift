@@ -40,11 +40,13 @@ final class LoopHub: @unchecked Sendable {
     var connectionCount: Int { connections.count }
     var channelCount: Int { registry.channelCount }
 
-    func add(_ connection: RelayConnection) {
+    /// Registers a new connection; false (and it is closed with 1001) while draining.
+    @discardableResult
+    func add(_ connection: RelayConnection) -> Bool {
         assert(loop.inEventLoop)
         guard !draining else {
             connection.drain()
-            return
+            return false
         }
         connections[connection.id] = connection
         relay.stats.openConnections.add(1, ordering: .relaxed)
@@ -56,6 +58,9 @@ final class LoopHub: @unchecked Sendable {
             let hub = relay.loops[victim.loop]
             hub.loop.execute { hub.connections[victim.id]?.evict() }
         }
+        relay.logger?.info("ws open", ["connection": .int(Int64(connection.id)), "userId": .int(connection.userId),
+                                       "loop": .int(Int64(index))])
+        return true
     }
 
     func remove(_ connection: RelayConnection, leaving channels: [ChannelName]) {
@@ -65,6 +70,8 @@ final class LoopHub: @unchecked Sendable {
         relay.stats.openConnections.subtract(1, ordering: .relaxed)
         relay.users.withLock { $0.remove(ConnectionRef(loop: index, id: connection.id), for: connection.userId) }
         for channel in channels { leave(connection.id, channel) }
+        relay.logger?.info("ws closed", ["connection": .int(Int64(connection.id)), "userId": .int(connection.userId),
+                                         "code": .int(Int64(connection.closeCode))])
     }
 
     func reschedule(_ id: UInt64, at deadline: UInt64) {

@@ -26,12 +26,14 @@ final class RelayHub: Sendable {
     let users: Mutex<UserConnectionTable>
     let stats: RelayStats
     let options: RelayOptions
+    /// Connection events, one JSON line each (buffered by the log sink, off the loops).
+    let logger: Logger?
 
     /// - Parameter transport: the Pub/Sub socket, driven on the group's first loop.
     init(group: EventLoopGroup, transport: SubscriberTransport, workers: CommandWorkers, keys: JWTKeySet,
          options: RelayOptions = RelayOptions(), stats: RelayStats = RelayStats(),
          subscriberConfiguration: SubscriberConfiguration = SubscriberConfiguration(),
-         log: @escaping @Sendable (String) -> Void = { _ in }) {
+         logger: Logger? = nil) {
         let hubs = group.loops.map { LoopHub(loop: $0) }
         let sinks = SubscriberDriver.Sinks(
             ready: { channel, position, loops in
@@ -46,7 +48,7 @@ final class RelayHub: Sendable {
                     hub.loop.execute { hub.deliver(event, frame: frame) }
                 }
             },
-            discarded: log)
+            discarded: { reason in logger?.warning("subscriber discarded input", ["reason": .string(reason)]) })
         self.loops = hubs
         self.subscriber = SubscriberDriver(loop: group.loops[0], transport: transport, workers: workers,
                                            sinks: sinks, stats: stats, configuration: subscriberConfiguration)
@@ -55,6 +57,7 @@ final class RelayHub: Sendable {
         self.users = Mutex(UserConnectionTable(limit: options.maxConnectionsPerUser))
         self.stats = stats
         self.options = options
+        self.logger = logger
         for hub in hubs { hub.relay = self }
     }
 

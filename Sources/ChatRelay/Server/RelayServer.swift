@@ -26,8 +26,7 @@ final class RelayServer: Sendable {
         options.sendQueueCap = configuration.sendQueueBytes
         options.webSocket.maxQueuedBytes = configuration.sendQueueBytes
         hub = RelayHub(group: group, transport: RedisPubSubTransport(url: service.redisURL, loop: group.loops[0]),
-                       workers: workers, keys: keys, options: options,
-                       log: { [logger] reason in logger.warning("subscriber discarded input", ["reason": .string(reason)]) })
+                       workers: workers, keys: keys, options: options, logger: logger)
         let router = RouterBuilder()
         let endpoint = WebSocketEndpoint(relay: hub, revocations: { try store.isSessionRevoked($0) })
         router.get("/ws", kind: .blocking) { try endpoint.handle($0) }

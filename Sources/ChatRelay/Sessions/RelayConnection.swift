@@ -13,6 +13,8 @@ final class RelayConnection: WebSocketDelegate {
     private var socket: WebSocketConnection?
     private unowned let hub: LoopHub
     private let sendQueueCap: Int
+    /// The close code the socket reported (for the log line).
+    private(set) var closeCode: UInt16 = 1006
 
     init(id: UInt64, claims: AccessClaims, hub: LoopHub, configuration: SessionConfiguration, sendQueueCap: Int) {
         self.id = id
@@ -35,7 +37,7 @@ final class RelayConnection: WebSocketDelegate {
 
     func webSocketOpened(_ socket: WebSocketConnection) {
         self.socket = socket
-        hub.add(self)
+        guard hub.add(self) else { return }
         perform(session.start())
     }
 
@@ -49,6 +51,7 @@ final class RelayConnection: WebSocketDelegate {
 
     func webSocketClosed(_ socket: WebSocketConnection, code: UInt16, reason: String) {
         self.socket = nil
+        closeCode = code
         hub.remove(self, leaving: session.closed())
     }
 

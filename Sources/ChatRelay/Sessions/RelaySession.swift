@@ -59,6 +59,7 @@ struct RelaySession {
 
     /// The first actions: join the user channel (before the membership set is read).
     mutating func start() -> [SessionAction] {
+        guard isOpen, channels.isEmpty else { return [] }
         channels.insert(userChannel)
         return [.join(userChannel)]
     }
