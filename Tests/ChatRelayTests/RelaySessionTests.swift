@@ -244,3 +244,20 @@ enum Events {
         #expect(session.tick(now: RelaySessionTests.hour) == [.close(code: 4001, reason: "token expired")])
     }
 }
+
+@Suite struct QuickDeliveryTests {
+    @Test func theFastPathAgreesWithDeliverAndDefersControlEvents() {
+        var session = RelaySessionTests.welcomed()
+        let events = [Events.room(12, "200-0"), Events.room(12, "201-0"), Events.typing(12), Events.room(31, "1-0"),
+                      Events.room(99, "5-0"), Events.user(7, "500-0", type: "friend.added")]
+        let expected: [Bool?] = [false, true, true, false, nil, nil]
+        #expect(events.map { session.quickDelivery($0) } == expected)
+        for (event, quick) in zip(events, expected) {
+            guard let quick else { continue }
+            #expect((session.deliver(event) == [.sendEvent]) == quick)
+        }
+        var connecting = RelaySession(connectionId: 1, userId: 7, sid: "s", tokenExpiresAt: 1_000, now: 0)
+        _ = connecting.start()
+        #expect(connecting.quickDelivery(Events.room(12, "1-0")) == nil)
+    }
+}

@@ -62,6 +62,11 @@ final class RelayConnection: WebSocketDelegate {
     }
 
     func deliver(_ event: EventEnvelope, frame: SharedBytes) {
+        // Most events are room events for a welcomed member: no action list, no rescheduling.
+        if let send = session.quickDelivery(event) {
+            if send { self.send(frame) }
+            return
+        }
         perform(session.deliver(event), frame: frame)
     }
 

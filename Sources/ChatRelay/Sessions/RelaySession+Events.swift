@@ -5,6 +5,14 @@ extension RelaySession {
     ///
     /// `.sendEvent` means "queue the shared frame"; events held before `welcome` come back
     /// later as `.sendText`, encoded for this connection alone.
+    /// The fan-out hot path without building an action list: true = queue the shared frame,
+    /// false = skip, nil = the event needs `deliver` (control events, not yet welcomed).
+    func quickDelivery(_ event: EventEnvelope) -> Bool? {
+        guard phase == .welcomed, event.channel != userChannel, let position = positions[event.channel] else { return nil }
+        if let id = event.id { return id > position }
+        return true
+    }
+
     mutating func deliver(_ event: EventEnvelope) -> [SessionAction] {
         guard isOpen, channels.contains(event.channel) else { return [] }
         var actions: [SessionAction] = []
