@@ -113,7 +113,7 @@ final class RelayConnection: WebSocketDelegate {
     private func offLoop<T: Sendable>(_ work: @escaping @Sendable (RelayStore) throws -> T,
                                       then: @escaping (RelayConnection, Result<T, Error>) -> Void) {
         let hub = self.hub, id = self.id
-        let back = LoopBound(then)
+        let back = LoopCallback(then)
         let accepted = hub.relay.workers.submit { store in
             let result = Result { try work(store) }
             hub.loop.execute {
@@ -186,7 +186,7 @@ struct RelayBusy: Error {}
 ///
 /// Safety of `@unchecked Sendable`: the value is created on a loop and only called after
 /// `loop.execute` brought control back to that same loop; other threads only move it.
-final class LoopBound<T>: @unchecked Sendable {
+final class LoopCallback<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
