@@ -18,10 +18,13 @@ final class RelayServer: Sendable {
         let service = configuration.service
         let keys = try configuration.keySet()
         group = EventLoopGroup(count: service.eventLoops)
-        let pool = RedisPool(url: service.redisURL, size: configuration.redisWorkers + 4)
+        // Upgrades check the revoked sid on the HTTP workers; both kinds of thread borrow from
+        // one pool, sized so neither waits for the other.
+        let httpThreads = max(4, configuration.redisWorkers)
+        let pool = RedisPool(url: service.redisURL, size: configuration.redisWorkers + httpThreads)
         let store = RedisRelayStore(pool: pool)
         self.store = store
-        let workers = CommandWorkers(threads: configuration.redisWorkers, queueLimit: 10_000) { _ in store }
+        let workers = CommandWorkers(threads: configuration.redisWorkers, queueLimit: 100_000) { _ in store }
         var options = RelayOptions()
         options.sendQueueCap = configuration.sendQueueBytes
         options.webSocket.maxQueuedBytes = configuration.sendQueueBytes
@@ -31,7 +34,8 @@ final class RelayServer: Sendable {
         let endpoint = WebSocketEndpoint(relay: hub, revocations: { try store.isSessionRevoked($0) })
         router.get("/ws", kind: .blocking) { try endpoint.handle($0) }
         Actuator(stats: hub.stats, startedAt: Timestamp.now(), version: "1.0.0").register(on: router)
-        httpWorkers = WorkerPool(threads: 4, queueLimit: 1_024, name: "relay-http")
+        // Connect storms (thousands of upgrades at once) queue here rather than see 503.
+        httpWorkers = WorkerPool(threads: httpThreads, queueLimit: 16_384, name: "relay-http")
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxBodyBytes = service.httpMaxBody
         http = HTTPServer(configuration: httpConfiguration, router: router.build(), group: group, workers: httpWorkers)
