@@ -178,29 +178,3 @@ final class RelayConnection: WebSocketDelegate {
         _ = hub.relay.workers.submit { store in try? store.publish(.room(roomId), payload: payload) }
     }
 }
-
-/// The command queue was full.
-struct RelayBusy: Error {}
-
-/// Carries a loop-confined closure through a `@Sendable` hop and back to the same loop.
-///
-/// Safety of `@unchecked Sendable`: the value is created on a loop and only called after
-/// `loop.execute` brought control back to that same loop; other threads only move it.
-final class LoopCallback<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
-/// RFC 3339 UTC with milliseconds, as the contract writes times.
-enum Timestamp {
-    static func now() -> String { format(Date()) }
-
-    static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var t = time_t(millis / 1000)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis % 1000))
-    }
-}
