@@ -1,0 +1,180 @@
+import Foundation
+import Shared
+
+/// One relay WebSocket on its loop: feeds the socket's messages and the hub's events to a
+/// `RelaySession` and carries out the actions it returns. Loop-confined.
+///
+/// Ping and silence are the socket's (`WebSocketConnection` sees pongs); token expiry and
+/// the welcome deadline come from the session through the loop's `DeadlineWheel`.
+final class RelayConnection: WebSocketDelegate {
+    let id: UInt64
+    let userId: Int64
+    private var session: RelaySession
+    private var socket: WebSocketConnection?
+    private unowned let hub: LoopHub
+    private let sendQueueCap: Int
+    /// The close code the socket reported (for the log line).
+    private(set) var closeCode: UInt16 = 1006
+
+    init(id: UInt64, claims: AccessClaims, hub: LoopHub, configuration: SessionConfiguration, sendQueueCap: Int) {
+        self.id = id
+        self.userId = claims.userId
+        self.hub = hub
+        self.sendQueueCap = sendQueueCap
+        let now = hub.loop.now()
+        self.session = RelaySession(connectionId: id, userId: claims.userId, sid: claims.sid,
+                                    tokenExpiresAt: Self.monotonicDeadline(exp: claims.exp, now: now),
+                                    now: now, configuration: configuration)
+    }
+
+    /// `exp` (Unix seconds) as a deadline on the loop's monotonic clock.
+    static func monotonicDeadline(exp: Int64, now: UInt64, wallNow: Double = Date().timeIntervalSince1970) -> UInt64 {
+        let remaining = max(0, Double(exp) - wallNow)
+        return now + UInt64(min(remaining, 1e9) * 1000)
+    }
+
+    // MARK: WebSocketDelegate
+
+    func webSocketOpened(_ socket: WebSocketConnection) {
+        self.socket = socket
+        guard hub.add(self) else { return }
+        perform(session.start())
+    }
+
+    func webSocket(_ socket: WebSocketConnection, receivedText text: String) {
+        perform(session.received(text: text, now: hub.loop.now()))
+    }
+
+    func webSocket(_ socket: WebSocketConnection, receivedBinary bytes: [UInt8]) {
+        perform(session.receivedBinary(now: hub.loop.now()))
+    }
+
+    func webSocketClosed(_ socket: WebSocketConnection, code: UInt16, reason: String) {
+        self.socket = nil
+        closeCode = code
+        hub.remove(self, leaving: session.closed())
+    }
+
+    // MARK: from the hub
+
+    func channelReady(_ channel: ChannelName, position: StreamID) {
+        perform(session.channelReady(channel, position: position))
+    }
+
+    func deliver(_ event: EventEnvelope, frame: SharedBytes) {
+        // Most events are room events for a welcomed member: no action list, no rescheduling.
+        if let send = session.quickDelivery(event) {
+            if send { self.send(frame) }
+            return
+        }
+        perform(session.deliver(event), frame: frame)
+    }
+
+    func tick(now: UInt64) { perform(session.tick(now: now)) }
+    func drain() { perform(session.drain()) }
+    func evict() { perform(session.evict()) }
+
+    // MARK: actions
+
+    private func perform(_ actions: [SessionAction], frame: SharedBytes? = nil) {
+        for action in actions {
+            switch action {
+            case .sendText(let text): send(WebSocketFrameEncoder.text(text))
+            case .sendEvent: if let frame { send(frame) }
+            case .sendPing: socket?.connection.write(WebSocketFrameEncoder.ping())
+            case .close(let code, let reason): socket?.close(code: code, reason: reason)
+            case .drop: socket?.connection.close()
+            case .join(let channel): hub.join(self, channel)
+            case .leave(let channel): hub.leave(id, channel)
+            case .fetchRooms(let userId): fetchRooms(userId)
+            case .verifyToken(let token): verify(token)
+            case .replay(let request): replay(request)
+            case .publishTyping(let roomId, let userId): publishTyping(roomId: roomId, userId: userId)
+            }
+        }
+        if session.isOpen { hub.reschedule(id, at: session.nextDeadline) }
+    }
+
+    private func send(_ frame: SharedBytes) {
+        guard let socket, socket.isOpen else { return }
+        if socket.connection.queuedBytes + frame.count > sendQueueCap {
+            // A reader this far behind is closed (1008) rather than allowed to grow memory.
+            hub.relay.stats.slowConsumersClosed.add(1, ordering: .relaxed)
+            session.markClosed()
+            socket.close(code: RelayCloseCode.policy, reason: "send queue full")
+            socket.connection.close()
+            return
+        }
+        hub.relay.stats.deliveries.add(1, ordering: .relaxed)
+        socket.send(frame)
+    }
+
+    /// Runs `work` on a command worker and `then` back on this loop if still connected.
+    private func offLoop<T: Sendable>(_ work: @escaping @Sendable (RelayStore) throws -> T,
+                                      then: @escaping (RelayConnection, Result<T, Error>) -> Void) {
+        let hub = self.hub, id = self.id
+        let back = LoopCallback(then)
+        let accepted = hub.relay.workers.submit { store in
+            let result = Result { try work(store) }
+            hub.loop.execute {
+                guard let connection = hub.connection(id) else { return }
+                back.value(connection, result)
+            }
+        }
+        if !accepted { then(self, .failure(RelayBusy())) }
+    }
+
+    private func fetchRooms(_ userId: Int64) {
+        offLoop({ try $0.roomIds(userId: userId) }) { connection, result in
+            switch result {
+            case .success(let rooms): connection.perform(connection.session.roomsFetched(rooms))
+            case .failure: connection.perform(connection.session.roomsFetchFailed())
+            }
+        }
+    }
+
+    private func verify(_ token: String) {
+        let keys = hub.relay.keys
+        offLoop({ store -> AccessClaims in
+            let claims = try keys.verify(token)
+            if try store.isSessionRevoked(claims.sid) { throw JWTError.invalidClaims }
+            return claims
+        }) { connection, result in
+            switch result {
+            case .success(let claims):
+                let deadline = Self.monotonicDeadline(exp: claims.exp, now: connection.hub.loop.now())
+                connection.perform(connection.session.tokenVerified(userId: claims.userId, sid: claims.sid, expiresAt: deadline))
+            case .failure(let error as JWTError):
+                connection.perform(connection.session.tokenRejected(error == .invalidClaims ? "token refused" : error.detail))
+            case .failure:
+                connection.perform(connection.session.tokenRejected("token could not be checked, retry"))
+            }
+        }
+    }
+
+    private func replay(_ request: ReplayRequest) {
+        let stats = hub.relay.stats
+        if case .resume = request.kind { stats.resumeReplays.add(1, ordering: .relaxed) }
+        offLoop({ store -> ReplayResult in
+            var skipped = 0
+            let entries = try store.readLog(request.channel, from: request.from, through: request.through, skipped: &skipped)
+            // Read after the range: trimming only moves it forward (see ResumeRule).
+            let first = try store.firstLogId(request.channel)
+            return ReplayResult(entries: entries, logFirstId: first)
+        }) { connection, result in
+            switch result {
+            case .success(let replay):
+                stats.replayedEvents.add(replay.entries.count, ordering: .relaxed)
+                connection.perform(connection.session.replayFinished(request, result: replay))
+            case .failure:
+                connection.perform(connection.session.replayFailed(request))
+            }
+        }
+    }
+
+    private func publishTyping(roomId: Int64, userId: Int64) {
+        let payload = ServerFrame.typing(roomId: roomId, userId: userId, occurredAt: Timestamp.now()).json()
+        // Fire and forget: typing is ephemeral and never logged.
+        _ = hub.relay.workers.submit { store in try? store.publish(.room(roomId), payload: payload) }
+    }
+}

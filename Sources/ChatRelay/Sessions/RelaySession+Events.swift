@@ -1,0 +1,74 @@
+import Shared
+
+extension RelaySession {
+    /// An event of one of this connection's channels, as fanned out by the registry.
+    ///
+    /// `.sendEvent` means "queue the shared frame"; events held before `welcome` come back
+    /// later as `.sendText`, encoded for this connection alone.
+    /// The fan-out hot path without building an action list: true = queue the shared frame,
+    /// false = skip, nil = the event needs `deliver` (control events, not yet welcomed).
+    func quickDelivery(_ event: EventEnvelope) -> Bool? {
+        guard phase == .welcomed, event.channel != userChannel, let position = positions[event.channel] else { return nil }
+        if let id = event.id { return id > position }
+        return true
+    }
+
+    mutating func deliver(_ event: EventEnvelope) -> [SessionAction] {
+        guard isOpen, channels.contains(event.channel) else { return [] }
+        var actions: [SessionAction] = []
+        var closing: (code: UInt16, reason: String)?
+        if event.channel == userChannel, let control = ControlEvent(event) {
+            switch control {
+            case .roomJoined(let roomId): actions += joinRoomLive(roomId, joinedAt: event.id)
+            case .roomLeft(let roomId): actions += leaveRoomLive(roomId)
+            case .userDeleted: closing = (RelayCloseCode.userDeleted, "user deleted")
+            case .sessionRevoked(let revoked) where revoked == sid:
+                closing = (RelayCloseCode.sessionRevoked, "session revoked")
+            case .sessionRevoked: break
+            }
+        }
+        if let forward = forwarding(event) { actions += forward }
+        // The client sees why (the event) before the close frame.
+        if let closing { actions += close(closing.code, closing.reason) }
+        return actions
+    }
+
+    /// Send now, hold until the position is known, or skip what the client gets by resume.
+    private mutating func forwarding(_ event: EventEnvelope) -> [SessionAction]? {
+        guard phase == .welcomed, let position = positions[event.channel] else {
+            guard isOpen else { return nil }
+            if event.id == nil { return nil }  // ephemeral (typing) before welcome: not worth holding
+            return hold(event)
+        }
+        if let id = event.id, id <= position { return nil }
+        return [.sendEvent]
+    }
+
+    /// The log read for a `replay` action came back.
+    mutating func replayFinished(_ request: ReplayRequest, result: ReplayResult) -> [SessionAction] {
+        guard isOpen, channels.contains(request.channel) else { return [] }
+        var actions: [SessionAction] = []
+        var last: StreamID?
+        for entry in result.entries {
+            // In order, once: ids strictly increasing inside the asked range.
+            guard let id = entry.id, entry.channel == request.channel,
+                  id >= request.from, id <= request.through, last.map({ id > $0 }) ?? true else { continue }
+            last = id
+            switch request.kind {
+            case .resume: actions.append(.sendText(entry.json(replayed: true)))
+            case .catchUp: actions.append(.sendText(entry.json()))
+            }
+        }
+        if case .resume(let since) = request.kind {
+            let complete = ResumeRule.isComplete(since: since, through: request.through, logFirstId: result.logFirstId)
+            actions.append(.sendText(ServerFrame.resumed(channel: request.channel, complete: complete)))
+        }
+        return actions
+    }
+
+    /// Redis could not be read: the client is told to catch up over REST.
+    mutating func replayFailed(_ request: ReplayRequest) -> [SessionAction] {
+        guard isOpen, case .resume = request.kind else { return [] }
+        return [.sendText(ServerFrame.resumed(channel: request.channel, complete: false))]
+    }
+}

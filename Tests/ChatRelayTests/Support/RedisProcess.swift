@@ -1,0 +1,92 @@
+import Foundation
+import Glibc
+
+/// A private redis-server on a free loopback port in a temporary folder (AOF on, so a
+/// restart keeps the logs), for tests that need the real thing.
+final class RedisProcess {
+    let port: Int
+    let directory: URL
+
+    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server") }
+
+    init() throws {
+        port = Self.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("relay-redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try start()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    var url: String { "redis://127.0.0.1:\(port)" }
+
+    /// Spawned with posix_spawn and reaped with waitpid here (Foundation's `Process`
+    /// waits on a run loop that a test thread does not run).
+    private var pid: pid_t = 0
+
+    func start() throws {
+        let args = ["/usr/bin/redis-server", "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path,
+                    "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no",
+                    "--loglevel", "warning", "--logfile", directory.appendingPathComponent("redis.log").path]
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, args[0], nil, nil, &argv, environ)
+        guard rc == 0 else { throw TestWebSocketClient.Failure(description: "posix_spawn redis-server: \(rc)") }
+        pid = child
+        let deadline = Date().addingTimeInterval(5)
+        while !Self.accepts(port) {
+            guard Date() < deadline else { throw TestWebSocketClient.Failure(description: "redis-server did not start on \(port)") }
+            usleep(10_000)
+        }
+    }
+
+    /// SIGTERM (Redis flushes its AOF on the way out), then SIGKILL after 3 s.
+    func stop() {
+        guard pid > 0 else { return }
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(3)
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+                break
+            }
+            usleep(5_000)
+        }
+        pid = 0
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
