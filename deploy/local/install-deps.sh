@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
 packages=(mariadb-server mariadb-client redis-server nginx default-libmysqlclient-dev
-          libhiredis-dev libssl-dev wrk python3-venv pkg-config curl)
+          libhiredis-dev libssl-dev wrk python3-venv pkg-config curl openssl iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

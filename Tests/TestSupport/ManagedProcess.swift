@@ -1,0 +1,139 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// A long-running server started by a fixture: output to `<directory>/logs/<name>.log`, its pid
+/// in `<directory>/pids/<name>.pid` (with a marker, so a later run can clean up leftovers
+/// without touching anyone else's processes) and in the at-exit registry.
+public final class ManagedProcess: Sendable {
+    public let name: String
+    public let executable: String
+    public let arguments: [String]
+    public let logURL: URL
+    private let environment: [String: String]?
+    private let pidFile: URL
+    private let marker: String
+    // Process is not Sendable: it is only touched inside this lock.
+    private let process = Mutex<Process?>(nil)
+    // (pid, start time): liveness is read from /proc, not Process.isRunning, which only turns
+    // false once Foundation's reaper has noticed (too late or never under a busy test run).
+    private let identity = Mutex<(pid: Int32, started: String?)?>(nil)
+
+    /// - Parameters:
+    ///   - marker: text the command line (or working directory) contains, e.g. the data folder.
+    public init(name: String, executable: String, arguments: [String], directory: URL,
+                marker: String, environment: [String: String]? = nil) {
+        self.name = name
+        self.executable = Command.resolve(executable)
+        self.arguments = arguments
+        self.environment = environment
+        self.marker = marker
+        self.logURL = directory.appendingPathComponent("logs/\(name).log")
+        self.pidFile = directory.appendingPathComponent("pids/\(name).pid")
+    }
+
+    /// Starts the process (again, after it stopped). Throws if it is already running.
+    public func start(workingDirectory: URL? = nil) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(at: logURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try fm.createDirectory(at: pidFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
+        let log = try FileHandle(forWritingTo: logURL)
+        log.seekToEndOfFile()
+        let pid: Int32 = try process.withLock { current in
+            if current != nil, isRunning { throw FixtureError("\(name) is already running") }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: executable)
+            p.arguments = arguments
+            if let environment { p.environment = environment }
+            if let workingDirectory { p.currentDirectoryURL = workingDirectory }
+            p.standardOutput = log
+            p.standardError = log
+            p.standardInput = FileHandle.nullDevice
+            try SignalMask.withEmptyMask { try p.run() }
+            current = p
+            return p.processIdentifier
+        }
+        try? log.close()
+        identity.withLock { $0 = (pid, FixtureDirectories.startTime(of: pid)) }
+        try "\(pid) \(marker)\n".write(to: pidFile, atomically: true, encoding: .utf8)
+        ProcessRegistry.add(pid)
+    }
+
+    public var pid: Int32? { isRunning ? identity.withLock { $0?.pid } : nil }
+
+    /// Alive and not a zombie, and the same process that was started (pid not recycled).
+    public var isRunning: Bool {
+        guard let (pid, started) = identity.withLock({ $0 }) else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard let state = fields.first, state != "Z", state != "X" else { return false }
+        return started == nil || (fields.count > 19 && String(fields[19]) == started)
+    }
+
+    /// Sends `signal` and waits up to `timeout` seconds for the exit; SIGKILL after that.
+    /// Returns the exit status (or the signal number for a signalled exit).
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Double = 15) -> Int32? {
+        guard let pid = pid else { return nil }
+        Glibc.kill(pid, signal)
+        if !waitForExit(timeout: timeout) {
+            Glibc.kill(pid, SIGKILL)
+            _ = waitForExit(timeout: 5)
+        }
+        ProcessRegistry.remove(pid)
+        try? FileManager.default.removeItem(at: pidFile)
+        if case .exited(let status) = ChildStatus.peek(pid) { return status }
+        return process.withLock { $0?.isRunning == false ? $0?.terminationStatus : nil }
+    }
+
+    /// SIGKILL, as a crash would: no clean shutdown.
+    public func kill() { stop(signal: SIGKILL, timeout: 5) }
+
+    public func waitForExit(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while isRunning {
+            if Date() > deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
+    /// The last lines of the log, for error messages.
+    public func logTail(lines: Int = 15) -> String {
+        let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// Every pid a fixture started and has not stopped, killed when the test process exits.
+enum ProcessRegistry {
+    private static let pids = Mutex<Set<Int32>>([])
+    private static let installed = Mutex(false)
+
+    static func add(_ pid: Int32) {
+        pids.withLock { _ = $0.insert(pid) }
+        installAtExit()
+    }
+
+    static func remove(_ pid: Int32) { pids.withLock { _ = $0.remove(pid) } }
+
+    /// SIGKILL is enough at exit: every fixture's data lives in a temporary folder.
+    static func killAll() {
+        let all = pids.withLock { current in
+            let copy = current
+            current.removeAll()
+            return copy
+        }
+        for pid in all { Glibc.kill(pid, SIGKILL) }
+    }
+
+    private static func installAtExit() {
+        let first = installed.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { atexit { ProcessRegistry.killAll(); FixtureDirectories.removeOwn() } }
+    }
+}
