@@ -19,8 +19,14 @@ enum LogLineEncoder {
             JSONWriter.appendString(requestId, to: &out)
         }
         // Call-site fields override the logger's metadata; sorted keys keep lines diffable.
-        var merged = metadata
-        for (key, value) in fields { merged[key] = value }
+        let merged: [String: LogValue]
+        if metadata.isEmpty {
+            merged = fields
+        } else if fields.isEmpty {
+            merged = metadata
+        } else {
+            merged = metadata.merging(fields) { _, new in new }
+        }
         for key in merged.keys.sorted() {
             out.append(UInt8(ascii: ","))
             // A field must never produce a duplicate JSON key: prefix clashes with the fixed ones.

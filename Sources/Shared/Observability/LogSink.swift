@@ -21,8 +21,19 @@ public final class LogSink: Sendable {
         var stopped = false
     }
 
-    public static let standardError = LogSink(target: .fileDescriptor(STDERR_FILENO))
-    public static let standardOutput = LogSink(target: .fileDescriptor(STDOUT_FILENO))
+    /// Flushed at `exit()` too, so the last lines of a shutdown are not lost.
+    public static let standardError: LogSink = {
+        let sink = LogSink(target: .fileDescriptor(STDERR_FILENO))
+        atexit { LogSink.standardError.flush() }
+        return sink
+    }()
+
+    /// Flushed at `exit()` too.
+    public static let standardOutput: LogSink = {
+        let sink = LogSink(target: .fileDescriptor(STDOUT_FILENO))
+        atexit { LogSink.standardOutput.flush() }
+        return sink
+    }()
 
     /// Maximum number of buffered bytes before lines are dropped.
     public let capacity: Int

@@ -31,6 +31,7 @@ public final class RedisPool: Sendable {
     public var createdClients: Int { created.load(ordering: .relaxed) }
 
     /// Lends a client to `body` on the calling thread and takes it back afterwards.
+    @discardableResult
     public func with<T>(_ body: (RedisClient) throws -> T) throws -> T {
         guard permits.wait(timeout: .now() + acquireTimeout) == .success else {
             throw RedisError(.poolTimeout, "no Redis connection free within \(acquireTimeout) s (pool size \(size))")

@@ -142,6 +142,22 @@ final class CapturedOutput: Sendable {
         #expect(reportedDrops + objects.count - reports.count == 200)
     }
 
+    @Test func fileDescriptorSinksWriteWholeLinesToTheDescriptor() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let sink = LogSink(target: .fileDescriptor(fds[1]))
+        Logger(label: "fd", level: .info, sink: sink).info("to a pipe", ["n": 1])
+        sink.close()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = read(fds[0], &buffer, buffer.count)
+        let text = String(decoding: buffer[0..<max(n, 0)], as: UTF8.self)
+        #expect(text.hasSuffix("\n") && text.filter { $0 == "\n" }.count == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["msg"] as? String == "to a pipe")
+        #expect(object["n"] as? Int == 1)
+    }
+
     @Test func logLevelsParseFromTheirNames() {
         #expect(LogLevel(parsing: "DEBUG") == .debug)
         #expect(LogLevel(parsing: "warn") == .warning)
