@@ -20,6 +20,7 @@ final class OutboxPublisher: Sendable {
     private let failures: Counter
     private let backlog: Gauge
     private let running = Atomic<Bool>(true)
+    private let lastPrune = Mutex(Date.distantPast)
     /// Signalled by local commits; extra signals only cost a spare poll.
     private let wakeup = DispatchSemaphore(value: 0)
 
@@ -69,6 +70,7 @@ final class OutboxPublisher: Sendable {
                 }
                 let count = try publishBatch(db)
                 delay = count > 0 ? 0 : idlePoll
+                if count == 0 { try pruneIfDue(db) }
             } catch let error as DatabaseError {
                 logger.warning("outbox publisher: database", ["error": .string("\(error)")])
                 connection = nil
@@ -81,6 +83,17 @@ final class OutboxPublisher: Sendable {
             }
             if delay > 0 { wait(delay) }
         }
+    }
+
+    /// Published rows are kept a day (for operators), then deleted in small batches while idle.
+    private func pruneIfDue(_ db: DatabaseConnection) throws {
+        let now = Date()
+        guard now.timeIntervalSince(lastPrune.withLock { $0 }) > 60 else { return }
+        lastPrune.withLock { $0 = now }
+        _ = try db.execute("""
+            DELETE FROM event_outbox WHERE published_at IS NOT NULL AND published_at < NOW(3) - INTERVAL 1 DAY
+            ORDER BY published_at LIMIT 5000
+            """, [])
     }
 
     private func wait(_ seconds: TimeInterval) {
