@@ -16,8 +16,10 @@ guard ["serve", "migrate"].contains(command) else {
 }
 
 let configuration: ServiceConfiguration
+let keys: JWTKeySet
 do {
     configuration = try ServiceConfiguration(service: .api)
+    keys = try ChatAPIApp.jwtKeys(configuration)
 } catch {
     FileHandle.standardError.write(Data("ChatAPI: \(error)\n".utf8))
     exit(78)
@@ -49,7 +51,7 @@ guard migrate() else {
 }
 let app: ChatAPIApp
 do {
-    app = try ChatAPIApp(configuration: configuration, logger: logger)
+    app = try ChatAPIApp(configuration: configuration, keys: keys, logger: logger)
     try app.start()
 } catch {
     logger.error("ChatAPI cannot start", ["error": .string("\(error)")])

@@ -14,13 +14,13 @@ final class ChatAPIApp: Sendable {
     let passwords: PasswordHashingPool
     let server: HTTPServer
 
-    init(configuration: ServiceConfiguration, logger: Logger) throws {
+    /// - Parameter keys: from `jwtKeys(_:)`, checked before anything else starts.
+    init(configuration: ServiceConfiguration, keys: JWTKeySet, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         guard let primaryURL = configuration.databasePrimary else {
             throw ConfigError.missing("CHAT_DB_PRIMARY", "is required")
         }
-        let keys = try Self.jwtKeys(configuration)
         redis = RedisPool(url: configuration.redisURL, size: 32)
         var options = Database.Options()
         options.maxReplicaLag = configuration.maxReplicaLag
@@ -62,7 +62,8 @@ final class ChatAPIApp: Sendable {
         return builder.build()
     }
 
-    private static func jwtKeys(_ configuration: ServiceConfiguration) throws -> JWTKeySet {
+    /// The signing and verifying keys; a secret under 32 bytes is refused naming its variable.
+    static func jwtKeys(_ configuration: ServiceConfiguration) throws -> JWTKeySet {
         do {
             if let secret = configuration.jwtSecret { return try JWTKeySet(secret: secret) }
             return try JWTKeySet(keys: configuration.jwtKeys.map { ($0.kid, $0.secret) })
