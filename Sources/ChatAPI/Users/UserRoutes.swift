@@ -66,12 +66,14 @@ enum UserRoutes {
         let sessions: [Int64] = try context.write(for: caller.userId) { db in
             guard try UserRepository.softDelete(id: caller.userId, on: db) else { return ([], []) }
             let ids = try TokenRepository.liveSessionIds(userId: caller.userId, on: db)
-            var events = try SessionRevocation.revoke(sessionIds: ids, userId: caller.userId,
-                                                      reason: "user_deleted", on: db)
+            // user.deleted goes first, so live sockets close with 4003 (account gone) rather than
+            // 4002 (session ended) for each revocation that follows.
             struct Deleted: Encodable { let userId: Int64 }
-            events.append(OutboxEvent(channel: .user(caller.userId), type: "user.deleted", roomId: nil,
-                                      dataJSON: EventData.json(Deleted(userId: caller.userId))))
-            return (ids, events)
+            let deleted = OutboxEvent(channel: .user(caller.userId), type: "user.deleted", roomId: nil,
+                                      dataJSON: EventData.json(Deleted(userId: caller.userId)))
+            let revocations = try SessionRevocation.revoke(sessionIds: ids, userId: caller.userId,
+                                                           reason: "user_deleted", on: db)
+            return (ids, [deleted] + revocations)
         }
         context.revocation.markNow(sessionIds: sessions)
         return .noContent()

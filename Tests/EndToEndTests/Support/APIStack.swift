@@ -5,11 +5,12 @@ import TestSupport
 final class APIStack: Sendable {
     let infrastructure: Stack
     let apis: [ServiceProcess]
+    let relays: [ServiceProcess]
     let nginx: NginxFixture
     var client: APIClient { APIClient(baseURL: nginx.baseURL) }
 
-    /// Starts two ChatAPI instances on `stack` and nginx over them.
-    static func start(on stack: Stack, label: String) throws -> APIStack {
+    /// Starts two ChatAPI instances (and `relays` ChatRelay instances) on `stack`, nginx over them.
+    static func start(on stack: Stack, label: String, relays relayCount: Int = 0) throws -> APIStack {
         let executable = ServiceProcess.executable("ChatAPI")
         var apis: [ServiceProcess] = []
         for index in 0..<2 {
@@ -24,25 +25,37 @@ final class APIStack: Sendable {
             apis.append(try ServiceProcess.start(executable: executable, environment: environment, port: port,
                                                  name: "\(label)-api\(index)"))
         }
-        // No relay in these tests: nginx still needs an upstream for /ws, which stays unused.
-        let nginx = try NginxFixture.start(apiPorts: apis.map(\.port), relayPorts: [FreePort.next()])
-        return APIStack(infrastructure: stack, apis: apis, nginx: nginx)
+        var relays: [ServiceProcess] = []
+        for index in 0..<relayCount {
+            let port = FreePort.next()
+            var environment = stack.environment
+            environment["CHAT_RELAY_PORT"] = String(port)
+            environment["CHAT_EVENT_LOOPS"] = "1"
+            environment["CHAT_LOG_LEVEL"] = "info"
+            relays.append(try ServiceProcess.start(executable: ServiceProcess.executable("ChatRelay"),
+                                                   environment: environment, port: port, name: "\(label)-relay\(index)"))
+        }
+        // Without relays nginx still needs an upstream for /ws, which then stays unused.
+        let relayPorts = relays.isEmpty ? [FreePort.next()] : relays.map(\.port)
+        let nginx = try NginxFixture.start(apiPorts: apis.map(\.port), relayPorts: relayPorts)
+        return APIStack(infrastructure: stack, apis: apis, relays: relays, nginx: nginx)
     }
 
-    private init(infrastructure: Stack, apis: [ServiceProcess], nginx: NginxFixture) {
+    private init(infrastructure: Stack, apis: [ServiceProcess], relays: [ServiceProcess], nginx: NginxFixture) {
         self.infrastructure = infrastructure
         self.apis = apis
+        self.relays = relays
         self.nginx = nginx
     }
 
     func stop() {
         nginx.stop()
-        for api in apis { api.stop() }
+        for service in apis + relays { service.stop() }
     }
 
     /// The shared stack for tests that break nothing.
     static func shared() async throws -> APIStack { try await sharedStack.value }
     private static let sharedStack = Task<APIStack, any Error> {
-        try start(on: try await Fixtures.shared(), label: "shared")
+        try start(on: try await Fixtures.shared(), label: "shared", relays: 1)
     }
 }
