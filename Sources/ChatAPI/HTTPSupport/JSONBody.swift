@@ -12,27 +12,7 @@ struct JSONBody {
     /// Parses the body of `request`, requiring a JSON object.
     /// - Throws: `Problem` 415 for another media type, 400 for malformed JSON or a non-object.
     init(_ request: HTTPRequest) throws {
-        if let type = request.headers["content-type"] {
-            let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            guard media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json")) else {
-                throw Problem.unsupportedMediaType(detail: "Send the body as application/json.")
-            }
-        } else if !request.body.isEmpty {
-            throw Problem.unsupportedMediaType(detail: "Send the body as application/json.")
-        }
-        guard !request.body.isEmpty else {
-            throw Problem.badRequest(detail: "The request needs a JSON object body.")
-        }
-        let parsed: JSONValue
-        do {
-            parsed = try JSONDecoder().decode(JSONValue.self, from: Data(request.body))
-        } catch {
-            throw Problem.badRequest(detail: "The body is not valid JSON.")
-        }
-        guard case .object(let object) = parsed else {
-            throw Problem.badRequest(detail: "The body must be a JSON object.")
-        }
-        self.object = object
+        object = try request.decodeJSON([String: JSONValue].self)
     }
 
     /// A string field whose length is counted in characters, as users see them.

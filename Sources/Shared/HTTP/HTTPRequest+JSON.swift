@@ -32,6 +32,8 @@ extension HTTPRequest {
         case .keyNotFound(let key, let context):
             return .badRequest(detail: "invalid fields",
                                errors: [FieldError(field: path(context.codingPath + [key]), message: "is required")])
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+            return .badRequest(detail: "the body is JSON of the wrong type (an object is expected)")
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return .badRequest(detail: "invalid fields",
                                errors: [FieldError(field: path(context.codingPath), message: "has the wrong type")])
