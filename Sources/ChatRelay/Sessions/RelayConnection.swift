@@ -99,13 +99,13 @@ final class RelayConnection: WebSocketDelegate {
         guard let socket, socket.isOpen else { return }
         if socket.connection.queuedBytes + frame.count > sendQueueCap {
             // A reader this far behind is closed (1008) rather than allowed to grow memory.
-            hub.relay.stats.slowConsumersClosed.add(1, ordering: .relaxed)
+            hub.relay.stats.slowConsumersClosed.increment()
             session.markClosed()
             socket.close(code: RelayCloseCode.policy, reason: "send queue full")
             socket.connection.close()
             return
         }
-        hub.relay.stats.deliveries.add(1, ordering: .relaxed)
+        hub.countDelivery()
         socket.send(frame)
     }
 
@@ -154,7 +154,7 @@ final class RelayConnection: WebSocketDelegate {
 
     private func replay(_ request: ReplayRequest) {
         let stats = hub.relay.stats
-        if case .resume = request.kind { stats.resumeReplays.add(1, ordering: .relaxed) }
+        if case .resume = request.kind { stats.resumeReplays.increment() }
         offLoop({ store -> ReplayResult in
             var skipped = 0
             let entries = try store.readLog(request.channel, from: request.from, through: request.through, skipped: &skipped)
@@ -164,7 +164,7 @@ final class RelayConnection: WebSocketDelegate {
         }) { connection, result in
             switch result {
             case .success(let replay):
-                stats.replayedEvents.add(replay.entries.count, ordering: .relaxed)
+                stats.replayedEvents.increment(by: Int64(replay.entries.count))
                 connection.perform(connection.session.replayFinished(request, result: replay))
             case .failure:
                 connection.perform(connection.session.replayFailed(request))
