@@ -184,6 +184,29 @@ import Shared
         _ = stuck
     }
 
+    @Test func aBurstPastTheCapWithinOneLoopTurnDoesNotCutAReader() throws {
+        var options = RelayOptions()
+        options.sendQueueCap = 64 * 1024
+        let relay = try RelayHarness(loops: 1, options: options)
+        defer { relay.stop() }
+        relay.redis.setRooms(7, [12])
+        let position = relay.redis.add(.room(12), type: "message.created")
+        let (client, _) = try relay.connect(user: 7)
+        let hub = relay.hub.loops[0]
+        let big = "{\"body\":\"" + String(repeating: "x", count: 16_000) + "\"}"
+        // 160 kB queued in one turn, all written by that turn's flush: not a slow reader.
+        hub.loop.execute {
+            for n in 1...10 {
+                let event = EventEnvelope(id: StreamID(milliseconds: position.milliseconds + UInt64(n), sequence: 0),
+                                          channel: .room(12), type: "message.created", roomId: 12,
+                                          occurredAt: "2026-12-01T10:00:00.000Z", dataJSON: big)
+                hub.deliver(event, frame: WebSocketFrameEncoder.text(event.json()))
+            }
+        }
+        for _ in 1...10 { #expect(try client.receiveText() != nil) }
+        #expect(relay.hub.stats.slowConsumersClosed.current == 0)
+    }
+
     @Test func drainClosesEveryConnectionWith1001AndHealthFollowsRedis() throws {
         let relay = try RelayHarness()
         defer { relay.stop() }

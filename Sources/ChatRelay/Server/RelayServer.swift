@@ -28,7 +28,9 @@ final class RelayServer: Sendable {
         let workers = CommandWorkers(threads: configuration.redisWorkers, queueLimit: 100_000) { _ in store }
         var options = RelayOptions()
         options.sendQueueCap = configuration.sendQueueBytes
-        options.webSocket.maxQueuedBytes = configuration.sendQueueBytes
+        // The relay's own check (RelayConnection) enforces the cap on what the kernel refused;
+        // the socket's is only a backstop against a runaway burst within one loop turn.
+        options.webSocket.maxQueuedBytes = configuration.sendQueueBytes * 4
         // One registry for the relay's metrics and the HTTP server's, rendered by the actuator.
         let metrics = MetricsRegistry()
         self.metrics = metrics

@@ -15,6 +15,11 @@ final class RelayConnection: WebSocketDelegate {
     private let sendQueueCap: Int
     /// The close code the socket reported (for the log line).
     private(set) var closeCode: UInt16 = 1006
+    /// Bytes still queued when this loop turn first sent here: what the kernel did not take in
+    /// earlier turns. The cap judges that, not a burst queued within one turn (all of it is
+    /// written by the turn's flush), so a fast reader is never cut for a burst.
+    private var leftoverAtTurnStart = 0
+    private var turnStamp: UInt64 = .max
 
     init(id: UInt64, claims: AccessClaims, hub: LoopHub, configuration: SessionConfiguration, sendQueueCap: Int) {
         self.id = id
@@ -97,7 +102,14 @@ final class RelayConnection: WebSocketDelegate {
 
     private func send(_ frame: SharedBytes) {
         guard let socket, socket.isOpen else { return }
-        if socket.connection.queuedBytes + frame.count > sendQueueCap {
+        // `now()` is cached per loop turn: a new value means a new turn (two turns in one
+        // millisecond share the earlier reading, which only delays the verdict by that turn).
+        let now = hub.loop.now()
+        if now != turnStamp {
+            turnStamp = now
+            leftoverAtTurnStart = socket.connection.queuedBytes
+        }
+        if leftoverAtTurnStart + frame.count > sendQueueCap {
             // A reader this far behind is closed (1008) rather than allowed to grow memory.
             hub.relay.stats.slowConsumersClosed.increment()
             session.markClosed()
