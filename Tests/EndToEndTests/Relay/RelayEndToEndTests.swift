@@ -87,6 +87,29 @@ struct RelayEndToEndTests {
         }
     }
 
+    @Test func relayMetricsAreTheKitsPrometheusTextThroughTheFrontDoor() async throws {
+        let stack = try await RelayStack.shared()
+        // nginx's /relay/actuator/ reaches one relay (sticky); each relay's own port, both.
+        let front = try HTTPProbe.get(port: stack.nginx.port, path: "/relay/actuator/prometheus")
+        #expect(front.status == 200)
+        for relay in stack.relays {
+            let response = try HTTPProbe.get(port: relay.port, path: "/actuator/prometheus")
+            #expect(response.status == 200)
+            #expect(response.headers.first { $0.key.lowercased() == "content-type" }?.value
+                    == "text/plain; version=0.0.4; charset=utf-8")
+            for (name, type) in [("chat_relay_open_connections", "gauge"), ("chat_relay_rooms_subscribed", "gauge"),
+                                 ("chat_relay_events_received_total", "counter"), ("chat_relay_deliveries_total", "counter"),
+                                 ("chat_relay_slow_consumers_closed_total", "counter"),
+                                 ("chat_relay_redis_reconnects_total", "counter"),
+                                 ("chat_relay_resume_replays_total", "counter"),
+                                 ("http_requests_total", "counter"), ("http_request_duration_seconds", "histogram")] {
+                #expect(response.body.contains("# TYPE \(name) \(type)\n"), "\(name) on :\(relay.port)")
+            }
+            #expect(response.body.contains("chat_relay_redis_up 1\n"))
+        }
+        #expect(front.body.contains("# TYPE chat_relay_open_connections gauge\n"))
+    }
+
     @Test func roomJoinedAndLeftOnTheUserChannelMoveEveryLiveConnectionInAndOut() async throws {
         let stack = try await RelayStack.shared()
         let user = RelayIds.next(), room = RelayIds.next()

@@ -28,9 +28,11 @@ final class ClientScript: Sendable {
         configuration["control"] = control.path
         let configURL = directory.appendingPathComponent("config.json")
         try JSONSerialization.data(withJSONObject: configuration, options: [.sortedKeys]).write(to: configURL)
+        // No __pycache__ next to the scripts in the checkout.
+        let environment = ProcessInfo.processInfo.environment.merging(["PYTHONDONTWRITEBYTECODE": "1"]) { _, new in new }
         let process = ManagedProcess(name: "client", executable: python,
                                      arguments: ["-u", scriptPath(script), configURL.path],
-                                     directory: directory, marker: configURL.path)
+                                     directory: directory, marker: configURL.path, environment: environment)
         try process.start()
         return ClientScript(name: script, directory: directory, process: process)
     }

@@ -1,6 +1,6 @@
 """Upgrade attempts through nginx: every bad token is refused with HTTP 401 before the upgrade,
 a revoked session too (revoked by publishing session.revoked, whose script sets the key)."""
-from relaylib import CONFIG, Client, Publisher, run, step, upgrade_status
+from relaylib import CONFIG, Client, Publisher, run, upgrade_status
 
 
 async def main():

@@ -1,7 +1,5 @@
 """session.revoked closes that session's connections with 4002 (others stay, and the session
 can no longer connect); user.deleted closes the user's remaining connections with 4003."""
-import asyncio
-
 from relaylib import CONFIG, Client, Publisher, run, upgrade_status
 
 

@@ -2,7 +2,7 @@
 relays hold some) get each room event exactly once and in order; non-members get none."""
 import asyncio
 
-from relaylib import CONFIG, Client, Publisher, relay_metric, run, step
+from relaylib import CONFIG, Client, Publisher, relay_metric, run
 
 OPEN = "chat_relay_open_connections"
 

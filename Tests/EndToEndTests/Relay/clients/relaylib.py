@@ -11,13 +11,11 @@ import itertools
 import json
 import os
 import random
-import socket
 import sys
 import time
 import urllib.request
 
 import redis
-import websockets
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -40,12 +38,6 @@ async def barrier(name, timeout=30):
         if time.monotonic() > deadline:
             raise TimeoutError(f"barrier {name} not released in {timeout} s")
         await asyncio.sleep(0.02)
-
-
-def stream_id(text):
-    """An event id as the pair of numbers it is compared by (never as a string)."""
-    ms, seq = text.split("-")
-    return (int(ms), int(seq))
 
 
 # ---------------------------------------------------------------------------------------------

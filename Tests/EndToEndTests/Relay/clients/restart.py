@@ -28,7 +28,11 @@ async def main():
     # In a thread, so the clients keep reading: blocks in retries until Redis is back.
     sender = asyncio.ensure_future(asyncio.to_thread(publish_many, publisher, room, range(30, 90), published))
     await barrier("up")
-    await sender
+    await sender                                   # these reach the relays by backfill
+    # Then live ones once both relays are subscribed again (merged with the backfill).
+    for port in CONFIG["relayPorts"]:
+        while relay_metric(port, "chat_relay_redis_up") != 1:
+            await asyncio.sleep(0.02)
     publish_many(publisher, room, range(90, 120), published)
     for c in clients:
         await c.wait_for(lambda c: len(c.ids(channel)) >= len(published), timeout=20)

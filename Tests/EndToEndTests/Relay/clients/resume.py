@@ -1,7 +1,7 @@
 """Resume after a connection is lost in the middle of a burst, and resume past a trimmed log."""
 import asyncio
 
-from relaylib import CONFIG, Client, Publisher, run, stream_id
+from relaylib import CONFIG, Client, Publisher, run
 
 
 async def burst(publisher, room, count, ids):

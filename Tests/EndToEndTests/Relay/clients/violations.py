@@ -97,7 +97,7 @@ async def main():
     bystanders = [(await Client(f"bystander{i}", CONFIG["token"], source=s).open()).start_reading()
                   for i, s in enumerate(sources)]
     codes = {}
-    for index, (name, data) in enumerate(CASES.items()):
+    for name, data in CASES.items():
         codes[name] = [close_code_after(raw_connection(CONFIG["token"], s), data) for s in sources]
     event = publisher.publish(f"user:{user}", "friend.added", {"userId": 1})
     for b in bystanders:
