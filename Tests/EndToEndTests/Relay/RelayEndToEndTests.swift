@@ -135,4 +135,35 @@ struct RelayEndToEndTests {
         }
         #expect(result["setAfterLeave"] as? [Int] == [])
     }
+
+    @Test func typingCrossesRelaysUnloggedAndBadClientMessagesGetErrorsOnAnOpenConnection() async throws {
+        let stack = try await RelayStack.shared()
+        let outsider = RelayIds.next()
+        var configuration = stack.baseConfiguration
+        configuration["room"] = RelayIds.next()
+        configuration["sender"] = RelayEndToEndTests.member("127.0.15.1", stack)
+        configuration["listeners"] = Self.sources(8, block: 16).map { RelayEndToEndTests.member($0, stack) }
+        configuration["outsider"] = ["userId": outsider, "token": stack.token(user: outsider),
+                                     "freshToken": stack.token(user: outsider, sid: "fresh-\(outsider)"),
+                                     "source": "127.0.15.2"] as [String: Any]
+        let result = try ClientScript.run("messages.py", configuration: configuration)
+
+        let senderRelay = result["senderRelay"] as? [Int] ?? []
+        let placement = result["placement"] as? [String: [Int]] ?? [:]
+        #expect(senderRelay.count == 1)
+        #expect(placement.values.contains { $0 != senderRelay }, "a listener on the other relay: \(placement)")
+        let senderId = (configuration["sender"] as? [String: Any])?["userId"] as? Int64
+        for listener in result["listeners"] as? [[String: Any]] ?? [] {
+            let typing = (listener["frames"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "typing" }
+            #expect(typing.count == 1, "\(listener["name"] ?? "")")
+            #expect(typing.first?["id"] == nil, "typing carries no id")
+            #expect(((typing.first?["data"] as? [String: Any])?["userId"] as? NSNumber)?.int64Value == senderId)
+        }
+        #expect(result["loggedBefore"] as? Int == result["loggedAfter"] as? Int, "typing is never logged")
+        let frames = (result["outsider"] as? [String: Any])?["frames"] as? [[String: Any]] ?? []
+        let errors = frames.filter { $0["type"] as? String == "error" }.compactMap { $0["code"] as? String }
+        #expect(errors.sorted() == ["invalid_token", "malformed_json", "not_member", "unknown_type"])
+        #expect(frames.filter { $0["type"] as? String == "pong" }.count == 1)
+        #expect((result["outsider"] as? [String: Any])?["closeCode"] is NSNull, "the connection stays open")
+    }
 }
