@@ -116,7 +116,7 @@ import Shared
         let got = try client.receiveTexts { json($0)?["id"] as? String == sent.last }
         #expect(Self.ids(got) == sent)
         #expect(try client.receiveText(timeout: 0.2) == nil)
-        #expect(relay.hub.stats.redisReconnects.load(ordering: .relaxed) >= 1)
+        #expect(relay.hub.stats.redisReconnects.current >= 1)
     }
 
     @Test func userDeletedAndSessionRevokedCloseWithTheirCodes() throws {
@@ -178,10 +178,33 @@ import Shared
             last = relay.redis.add(.room(12), type: "message.created", data: big).description
             _ = try reader.receiveText()
         }
-        #expect(relay.hub.stats.slowConsumersClosed.load(ordering: .relaxed) == 1)
+        #expect(relay.hub.stats.slowConsumersClosed.current == 1)
         #expect(try reader.receiveText(timeout: 0.2) == nil)
         _ = last
         _ = stuck
+    }
+
+    @Test func aBurstPastTheCapWithinOneLoopTurnDoesNotCutAReader() throws {
+        var options = RelayOptions()
+        options.sendQueueCap = 64 * 1024
+        let relay = try RelayHarness(loops: 1, options: options)
+        defer { relay.stop() }
+        relay.redis.setRooms(7, [12])
+        let position = relay.redis.add(.room(12), type: "message.created")
+        let (client, _) = try relay.connect(user: 7)
+        let hub = relay.hub.loops[0]
+        let big = "{\"body\":\"" + String(repeating: "x", count: 16_000) + "\"}"
+        // 160 kB queued in one turn, all written by that turn's flush: not a slow reader.
+        hub.loop.execute {
+            for n in 1...10 {
+                let event = EventEnvelope(id: StreamID(milliseconds: position.milliseconds + UInt64(n), sequence: 0),
+                                          channel: .room(12), type: "message.created", roomId: 12,
+                                          occurredAt: "2026-12-01T10:00:00.000Z", dataJSON: big)
+                hub.deliver(event, frame: WebSocketFrameEncoder.text(event.json()))
+            }
+        }
+        for _ in 1...10 { #expect(try client.receiveText() != nil) }
+        #expect(relay.hub.stats.slowConsumersClosed.current == 0)
     }
 
     @Test func drainClosesEveryConnectionWith1001AndHealthFollowsRedis() throws {
@@ -211,7 +234,7 @@ import Shared
             try client.write(bytes)
             #expect(try client.receiveClose() == code)
         }
-        try waitUntil { relay.hub.stats.openConnections.load(ordering: .relaxed) == 0 }
+        try waitUntil { relay.hub.stats.openConnectionCount == 0 }
         let (client, _) = try relay.connect(user: 7)
         try client.send(text: #"{"type":"ping"}"#)
         #expect(try client.receiveText().flatMap(json)?["type"] as? String == "pong")
@@ -227,6 +250,6 @@ import Shared
         #expect(status == 101)
         #expect(try client.receiveClose() == 1001)
         #expect(relay.redis.subscribedChannels.isEmpty)
-        #expect(relay.hub.stats.openConnections.load(ordering: .relaxed) == 0)
+        #expect(relay.hub.stats.openConnectionCount == 0)
     }
 }

@@ -83,9 +83,28 @@ enum Events {
         let ready = session.channelReady(.room(40), position: StreamID("502-0")!)
         #expect(ready == [.replay(ReplayRequest(channel: .room(40), from: StreamID("500-0")!,
                                                 through: StreamID("502-0")!, kind: .catchUp))])
-        #expect(session.deliver(Events.room(40, "503-0")) == [.sendEvent])
+        // Live events wait behind the catch-up read, then follow its entries in order.
+        #expect(session.deliver(Events.room(40, "503-0")) == [])
+        #expect(session.quickDelivery(Events.room(40, "504-0")) == nil)
+        #expect(session.deliver(Events.room(40, "504-0")) == [])
+        let request = ReplayRequest(channel: .room(40), from: StreamID("500-0")!, through: StreamID("502-0")!, kind: .catchUp)
+        let caughtUp = session.replayFinished(request, result: ReplayResult(
+            entries: [Events.room(40, "501-0"), Events.room(40, "502-0")], logFirstId: StreamID("1-0")))
+        #expect(caughtUp == ["501-0", "502-0", "503-0", "504-0"].map { .sendText(Events.room(40, $0).json()) })
+        #expect(session.deliver(Events.room(40, "505-0")) == [.sendEvent])
+        #expect(session.quickDelivery(Events.room(40, "506-0")) == true)
         // Joining again is a no-op for the subscription.
-        #expect(session.deliver(Events.user(7, "504-0", type: "room.joined", roomId: 40)) == [.sendEvent])
+        #expect(session.deliver(Events.user(7, "507-0", type: "room.joined", roomId: 40)) == [.sendEvent])
+    }
+
+    @Test func aFailedCatchUpReleasesTheHeldLiveEvents() {
+        var session = Self.welcomed()
+        _ = session.deliver(Events.user(7, "500-0", type: "room.joined", data: #"{"id":40}"#))
+        _ = session.channelReady(.room(40), position: StreamID("502-0")!)
+        #expect(session.deliver(Events.room(40, "503-0")) == [])
+        let request = ReplayRequest(channel: .room(40), from: StreamID("500-0")!, through: StreamID("502-0")!, kind: .catchUp)
+        #expect(session.replayFailed(request) == [.sendText(Events.room(40, "503-0").json())])
+        #expect(session.deliver(Events.room(40, "504-0")) == [.sendEvent])
     }
 
     @Test func roomLeftLeavesTheRoomAndStopsItsEvents() {

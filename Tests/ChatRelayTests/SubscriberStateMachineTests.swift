@@ -91,10 +91,14 @@ import Shared
         #expect(machine.tick(now: 11_000) == [.send(["PING"])])
         #expect(machine.tick(now: 15_999) == [])
         #expect(machine.tick(now: 16_000) == [.closeSocket])
-        #expect(machine.stats.reconnects == 1)
+        #expect(machine.stats.linkLosses == 1)
         #expect(machine.link == .waitingToReconnect(at: 16_100))
         #expect(machine.socketClosed(link: 1, now: 16_001) == [])  // our own close reported back
         #expect(machine.tick(now: 16_100) == [.connect(link: 2)])
+        // Only an attempt that opens counts as a reconnect.
+        #expect(machine.stats.reconnects == 0)
+        _ = machine.socketOpened(link: 2, now: 16_200)
+        #expect(machine.stats.reconnects == 1)
     }
 
     @Test func reconnectBacksOffExponentiallyUpToTheCap() {

@@ -14,6 +14,9 @@ final class LoopHub: @unchecked Sendable {
     private var wheel: DeadlineWheel
     private var sweep = TimerHandle()
     private var draining = false
+    /// Frames queued since the last flush into the shared counter: one atomic add per fan-out
+    /// (or per sweep) instead of one per connection.
+    private var unflushedDeliveries: Int64 = 0
 
     init(loop: EventLoop) {
         self.loop = loop
@@ -31,6 +34,7 @@ final class LoopHub: @unchecked Sendable {
         sweep = loop.schedule(after: 0.25) { [self] in
             let now = loop.now()
             for id in wheel.advance(to: now) { connections[id]?.tick(now: now) }
+            flushDeliveries()
             scheduleSweep()
         }
     }
@@ -49,12 +53,12 @@ final class LoopHub: @unchecked Sendable {
             return false
         }
         connections[connection.id] = connection
-        relay.stats.openConnections.add(1, ordering: .relaxed)
+        relay.stats.openConnections.increment()
         let evicted = relay.users.withLock {
             $0.add(ConnectionRef(loop: index, id: connection.id), for: connection.userId)
         }
         for victim in evicted {
-            relay.stats.connectionsEvicted.add(1, ordering: .relaxed)
+            relay.stats.connectionsEvicted.increment()
             let hub = relay.loops[victim.loop]
             hub.loop.execute { hub.connections[victim.id]?.evict() }
         }
@@ -67,11 +71,20 @@ final class LoopHub: @unchecked Sendable {
         assert(loop.inEventLoop)
         guard connections.removeValue(forKey: connection.id) != nil else { return }
         wheel.cancel(connection.id)
-        relay.stats.openConnections.subtract(1, ordering: .relaxed)
+        relay.stats.openConnections.decrement()
         relay.users.withLock { $0.remove(ConnectionRef(loop: index, id: connection.id), for: connection.userId) }
         for channel in channels { leave(connection.id, channel) }
         relay.logger?.info("ws closed", ["connection": .int(Int64(connection.id)), "userId": .int(connection.userId),
                                          "code": .int(Int64(connection.closeCode))])
+    }
+
+    /// A frame was queued to one of this loop's connections.
+    func countDelivery() { unflushedDeliveries += 1 }
+
+    private func flushDeliveries() {
+        guard unflushedDeliveries > 0 else { return }
+        relay.stats.deliveries.increment(by: unflushedDeliveries)
+        unflushedDeliveries = 0
     }
 
     func reschedule(_ id: UInt64, at deadline: UInt64) {
@@ -106,6 +119,7 @@ final class LoopHub: @unchecked Sendable {
     func deliver(_ event: EventEnvelope, frame: SharedBytes) {
         assert(loop.inEventLoop)
         for id in registry.deliver(event) { connections[id]?.deliver(event, frame: frame) }
+        flushDeliveries()
     }
 
     /// SIGTERM: every connection here closes with 1001; later arrivals too.

@@ -10,7 +10,12 @@ struct RelayOptions: Sendable {
         configuration.silenceTimeout = nil
         return configuration
     }()
-    var webSocket = WebSocketConnection.Configuration()
+    var webSocket: WebSocketConnection.Configuration = {
+        var configuration = WebSocketConnection.Configuration()
+        // A backstop above `sendQueueCap`: the relay applies the cap itself (RelayConnection).
+        configuration.maxQueuedBytes = 4 << 20
+        return configuration
+    }()
     /// Bytes queued to one connection past which it is closed with 1008.
     var sendQueueCap = 1 << 20
     var maxConnectionsPerUser = 16

@@ -9,6 +9,7 @@ final class RelayServer: Sendable {
     let group: EventLoopGroup
     let hub: RelayHub
     let http: HTTPServer
+    let metrics: MetricsRegistry
     private let store: RedisRelayStore
     private let httpWorkers: WorkerPool
 
@@ -27,9 +28,15 @@ final class RelayServer: Sendable {
         let workers = CommandWorkers(threads: configuration.redisWorkers, queueLimit: 100_000) { _ in store }
         var options = RelayOptions()
         options.sendQueueCap = configuration.sendQueueBytes
-        options.webSocket.maxQueuedBytes = configuration.sendQueueBytes
+        // The relay's own check (RelayConnection) enforces the cap on what the kernel refused;
+        // the socket's is only a backstop against a runaway burst within one loop turn.
+        options.webSocket.maxQueuedBytes = configuration.sendQueueBytes * 4
+        // One registry for the relay's metrics and the HTTP server's, rendered by the actuator.
+        let metrics = MetricsRegistry()
+        self.metrics = metrics
         hub = RelayHub(group: group, transport: RedisPubSubTransport(url: service.redisURL, loop: group.loops[0]),
-                       workers: workers, keys: keys, options: options, logger: logger)
+                       workers: workers, keys: keys, options: options, stats: RelayStats(registry: metrics),
+                       logger: logger)
         let router = RouterBuilder()
         let endpoint = WebSocketEndpoint(relay: hub, revocations: { try store.isSessionRevoked($0) })
         router.get("/ws", kind: .blocking) { try endpoint.handle($0) }
@@ -38,7 +45,8 @@ final class RelayServer: Sendable {
         httpWorkers = WorkerPool(threads: httpThreads, queueLimit: 16_384, name: "relay-http")
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxBodyBytes = service.httpMaxBody
-        http = HTTPServer(configuration: httpConfiguration, router: router.build(), group: group, workers: httpWorkers)
+        http = HTTPServer(configuration: httpConfiguration, router: router.build(), group: group, workers: httpWorkers,
+                          logger: logger, metrics: metrics)
     }
 
     /// Starts the loops, the subscriber and the listener.
@@ -55,13 +63,13 @@ final class RelayServer: Sendable {
     /// SIGTERM: stop accepting, close every WebSocket with 1001, let HTTP requests finish,
     /// then stop the subscriber and the workers. Bounded by `deadline`.
     func drain(deadline: Duration = .seconds(5)) {
-        logger.info("draining", ["connections": .int(Int64(hub.stats.openConnections.load(ordering: .relaxed)))])
+        logger.info("draining", ["connections": .int(Int64(hub.stats.openConnectionCount))])
         hub.drain()
         http.drain(deadline: deadline)
         let end = ContinuousClock.now.advanced(by: .seconds(2))
-        while hub.stats.openConnections.load(ordering: .relaxed) > 0 && ContinuousClock.now < end { usleep(10_000) }
+        while hub.stats.openConnectionCount > 0 && ContinuousClock.now < end { usleep(10_000) }
         hub.stop()
-        logger.info("drained", ["connections": .int(Int64(hub.stats.openConnections.load(ordering: .relaxed)))])
+        logger.info("drained", ["connections": .int(Int64(hub.stats.openConnectionCount))])
     }
 }
 

@@ -32,14 +32,14 @@ struct WebSocketEndpoint: Sendable {
             throw problem
         }
         guard let token = Self.token(authorization: request.headers["authorization"], query: request.query) else {
-            relay.stats.upgradesRefused.add(1, ordering: .relaxed)
+            relay.stats.upgradesRefused.increment()
             throw Problem.unauthorized(detail: "an access token is required (Authorization: Bearer or ?token=)")
         }
         let claims: AccessClaims
         do {
             claims = try relay.keys.verify(token)
         } catch {
-            relay.stats.upgradesRefused.add(1, ordering: .relaxed)
+            relay.stats.upgradesRefused.increment()
             throw Problem.unauthorized(detail: error.detail)
         }
         let revoked: Bool
@@ -49,7 +49,7 @@ struct WebSocketEndpoint: Sendable {
             throw Problem.serviceUnavailable(retryAfter: 1, detail: "session store unavailable")
         }
         guard !revoked else {
-            relay.stats.upgradesRefused.add(1, ordering: .relaxed)
+            relay.stats.upgradesRefused.increment()
             throw Problem.unauthorized(detail: "session revoked")
         }
         var response = HTTPResponse(status: 101)

@@ -15,6 +15,11 @@ final class RelayConnection: WebSocketDelegate {
     private let sendQueueCap: Int
     /// The close code the socket reported (for the log line).
     private(set) var closeCode: UInt16 = 1006
+    /// Bytes still queued when this loop turn first sent here: what the kernel did not take in
+    /// earlier turns. The cap judges that, not a burst queued within one turn (all of it is
+    /// written by the turn's flush), so a fast reader is never cut for a burst.
+    private var leftoverAtTurnStart = 0
+    private var turnStamp: UInt64 = .max
 
     init(id: UInt64, claims: AccessClaims, hub: LoopHub, configuration: SessionConfiguration, sendQueueCap: Int) {
         self.id = id
@@ -97,15 +102,22 @@ final class RelayConnection: WebSocketDelegate {
 
     private func send(_ frame: SharedBytes) {
         guard let socket, socket.isOpen else { return }
-        if socket.connection.queuedBytes + frame.count > sendQueueCap {
+        // `now()` is cached per loop turn: a new value means a new turn (two turns in one
+        // millisecond share the earlier reading, which only delays the verdict by that turn).
+        let now = hub.loop.now()
+        if now != turnStamp {
+            turnStamp = now
+            leftoverAtTurnStart = socket.connection.queuedBytes
+        }
+        if leftoverAtTurnStart + frame.count > sendQueueCap {
             // A reader this far behind is closed (1008) rather than allowed to grow memory.
-            hub.relay.stats.slowConsumersClosed.add(1, ordering: .relaxed)
+            hub.relay.stats.slowConsumersClosed.increment()
             session.markClosed()
             socket.close(code: RelayCloseCode.policy, reason: "send queue full")
             socket.connection.close()
             return
         }
-        hub.relay.stats.deliveries.add(1, ordering: .relaxed)
+        hub.countDelivery()
         socket.send(frame)
     }
 
@@ -154,7 +166,7 @@ final class RelayConnection: WebSocketDelegate {
 
     private func replay(_ request: ReplayRequest) {
         let stats = hub.relay.stats
-        if case .resume = request.kind { stats.resumeReplays.add(1, ordering: .relaxed) }
+        if case .resume = request.kind { stats.resumeReplays.increment() }
         offLoop({ store -> ReplayResult in
             var skipped = 0
             let entries = try store.readLog(request.channel, from: request.from, through: request.through, skipped: &skipped)
@@ -164,7 +176,7 @@ final class RelayConnection: WebSocketDelegate {
         }) { connection, result in
             switch result {
             case .success(let replay):
-                stats.replayedEvents.add(replay.entries.count, ordering: .relaxed)
+                stats.replayedEvents.increment(by: Int64(replay.entries.count))
                 connection.perform(connection.session.replayFinished(request, result: replay))
             case .failure:
                 connection.perform(connection.session.replayFailed(request))

@@ -8,7 +8,8 @@ extension RelaySession {
     /// The fan-out hot path without building an action list: true = queue the shared frame,
     /// false = skip, nil = the event needs `deliver` (control events, not yet welcomed).
     func quickDelivery(_ event: EventEnvelope) -> Bool? {
-        guard phase == .welcomed, event.channel != userChannel, let position = positions[event.channel] else { return nil }
+        guard phase == .welcomed, event.channel != userChannel, let position = positions[event.channel],
+              !isCatchingUp(event.channel) else { return nil }
         if let id = event.id { return id > position }
         return true
     }
@@ -41,6 +42,8 @@ extension RelaySession {
             return hold(event)
         }
         if let id = event.id, id <= position { return nil }
+        // Behind a catch-up read: held, so the channel's events stay in order (typing is not).
+        if event.id != nil, isCatchingUp(event.channel) { return hold(event) }
         return [.sendEvent]
     }
 
@@ -59,16 +62,21 @@ extension RelaySession {
             case .catchUp: actions.append(.sendText(entry.json()))
             }
         }
-        if case .resume(let since) = request.kind {
+        switch request.kind {
+        case .resume(let since):
             let complete = ResumeRule.isComplete(since: since, through: request.through, logFirstId: result.logFirstId)
             actions.append(.sendText(ServerFrame.resumed(channel: request.channel, complete: complete)))
+        case .catchUp:
+            actions += finishCatchUp(request.channel)
         }
         return actions
     }
 
     /// Redis could not be read: the client is told to catch up over REST.
+    /// A failed catch-up lets the held live events go (the client fills the gap over REST).
     mutating func replayFailed(_ request: ReplayRequest) -> [SessionAction] {
-        guard isOpen, case .resume = request.kind else { return [] }
+        guard isOpen else { return [] }
+        guard case .resume = request.kind else { return finishCatchUp(request.channel) }
         return [.sendText(ServerFrame.resumed(channel: request.channel, complete: false))]
     }
 }

@@ -32,6 +32,9 @@ struct RelaySession {
     private var roomOverrides: [Int64: Bool] = [:]
     /// Rooms joined live: replay their log from the join's time once their position is known.
     private var catchUpFrom: [ChannelName: StreamID] = [:]
+    /// Rooms whose catch-up read is in flight: their live events wait behind it (`pending`),
+    /// so the channel's order holds (catch-up entries first, then what came live).
+    private var catchingUp: Set<ChannelName> = []
     private var lastHeard: UInt64
     private var nextPingAt: UInt64?
     private let welcomeDeadline: UInt64
@@ -77,6 +80,7 @@ struct RelaySession {
         case .welcomed:
             var actions = flushPending(for: channel)
             if let from = catchUpFrom.removeValue(forKey: channel), from <= position {
+                catchingUp.insert(channel)
                 actions.append(.replay(ReplayRequest(channel: channel, from: from, through: position, kind: .catchUp)))
             }
             return actions
@@ -211,11 +215,25 @@ struct RelaySession {
         if phase == .fetchingRooms { roomOverrides[roomId] = false }
         let channel = ChannelName.room(roomId)
         catchUpFrom[channel] = nil
+        catchingUp.remove(channel)
+        pending.removeAll { $0.channel == channel }
         positions[channel] = nil
         guard channels.remove(channel) != nil else { return [] }
         var actions: [SessionAction] = [.leave(channel)]
         if phase == .awaitingRooms { actions += welcomeIfReady() }
         return actions
+    }
+
+    /// Whether live events of `channel` must wait for its catch-up read (the hot path asks
+    /// first whether any read is in flight at all).
+    func isCatchingUp(_ channel: ChannelName) -> Bool {
+        !catchingUp.isEmpty && catchingUp.contains(channel)
+    }
+
+    /// The catch-up read of `channel` was sent (or failed): the live events held behind it follow.
+    mutating func finishCatchUp(_ channel: ChannelName) -> [SessionAction] {
+        guard catchingUp.remove(channel) != nil else { return [] }
+        return flushPending(for: channel)
     }
 
     mutating func takeTypingToken(now: UInt64) -> Bool { typingBucket.take(now: now) }

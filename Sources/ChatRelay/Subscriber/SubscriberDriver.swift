@@ -23,6 +23,8 @@ final class SubscriberDriver: @unchecked Sendable {
     private var stopped = false
     private let tickInterval: Double
     private let stats: RelayStats
+    /// The machine's counts already added to the registry's counters (they only go up).
+    private var exported = SubscriberStats()
 
     init(loop: EventLoop, transport: SubscriberTransport, workers: CommandWorkers, sinks: Sinks,
          stats: RelayStats, configuration: SubscriberConfiguration = SubscriberConfiguration(),
@@ -90,12 +92,17 @@ final class SubscriberDriver: @unchecked Sendable {
         }
     }
 
+    /// Copies the machine's link state and counts into the metrics (counters by difference).
     private func publishLinkState() {
-        stats.redisConnected.store(machine.isConnected, ordering: .relaxed)
-        stats.roomsSubscribed.store(machine.channelCount, ordering: .relaxed)
-        stats.redisReconnects.store(machine.stats.reconnects, ordering: .relaxed)
-        stats.eventsReceived.store(machine.stats.eventsReceived, ordering: .relaxed)
-        stats.backfilled.store(machine.stats.backfilled, ordering: .relaxed)
+        stats.setRedisConnected(machine.isConnected)
+        stats.roomsSubscribed.set(machine.roomChannelCount)
+        stats.userChannelsSubscribed.set(machine.channelCount - machine.roomChannelCount)
+        let now = machine.stats
+        if now == exported { return }
+        stats.redisReconnects.increment(by: Int64(now.reconnects - exported.reconnects))
+        stats.eventsReceived.increment(by: Int64(now.eventsReceived - exported.eventsReceived))
+        stats.backfilled.increment(by: Int64(now.backfilled - exported.backfilled))
+        exported = now
     }
 
     private func apply(_ actions: [SubscriberAction]) {

@@ -63,6 +63,9 @@ enum SubscriberAction: Equatable, Sendable {
 
 /// Counters the metrics endpoint exports.
 struct SubscriberStats: Equatable, Sendable {
+    /// Links lost (including attempts that never opened).
+    var linkLosses = 0
+    /// Links opened again after a loss: successful reconnects only.
     var reconnects = 0
     var eventsReceived = 0
     var duplicatesDropped = 0

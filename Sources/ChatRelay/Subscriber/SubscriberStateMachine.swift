@@ -44,6 +44,8 @@ struct SubscriberStateMachine {
     private(set) var channels: [ChannelName: Channel] = [:]
     private(set) var stats = SubscriberStats()
     private var attempt = 0
+    /// Whether a socket was ever open: the next opening is a reconnect.
+    private var everConnected = false
     /// SUBSCRIBEs sent but not confirmed, per channel: an unwant + want in quick succession
     /// must not start the log read on the older confirmation (Redis was briefly unsubscribed).
     private var unconfirmed: [ChannelName: Int] = [:]
@@ -57,6 +59,8 @@ struct SubscriberStateMachine {
 
     var isConnected: Bool { if case .connected = link { true } else { false } }
     var channelCount: Int { channels.count }
+    /// Room channels among `channels` (the rest are user channels), kept by want/unwant.
+    private(set) var roomChannelCount = 0
 
     mutating func start(now: UInt64) -> [SubscriberAction] {
         guard link == .idle else { return [] }
@@ -75,6 +79,8 @@ struct SubscriberStateMachine {
         guard id == linkId, case .connecting = link else { return [] }
         link = .connected(lastHeard: now, pingSentAt: nil)
         attempt = 0
+        if everConnected { stats.reconnects += 1 }
+        everConnected = true
         for name in channels.keys { unconfirmed[name] = 1 }
         let names = channels.keys.map(\.redisChannel).sorted()
         var actions: [SubscriberAction] = []
@@ -99,7 +105,7 @@ struct SubscriberStateMachine {
     private mutating func lose(now: UInt64, close: Bool) -> [SubscriberAction] {
         let delay = configuration.backoff.delay(attempt: attempt, jitter: jitter())
         attempt += 1
-        stats.reconnects += 1
+        stats.linkLosses += 1
         link = .waitingToReconnect(at: now + delay)
         unconfirmed = [:]
         for name in Array(channels.keys) {
@@ -174,6 +180,7 @@ struct SubscriberStateMachine {
             return []
         }
         channels[name] = Channel(loops: [loop])
+        if case .room = name { roomChannelCount += 1 }
         guard isConnected else { return [] }
         unconfirmed[name, default: 0] += 1
         return [.send(["SUBSCRIBE", name.redisChannel])]
@@ -189,6 +196,7 @@ struct SubscriberStateMachine {
             return []
         }
         channels[name] = nil
+        if case .room = name { roomChannelCount -= 1 }
         return isConnected ? [.send(["UNSUBSCRIBE", name.redisChannel])] : []
     }
 

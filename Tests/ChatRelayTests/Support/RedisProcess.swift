@@ -38,7 +38,8 @@ final class RedisProcess {
         guard rc == 0 else { throw TestWebSocketClient.Failure(description: "posix_spawn redis-server: \(rc)") }
         pid = child
         let deadline = Date().addingTimeInterval(5)
-        while !Self.accepts(port) {
+        // Ready means PONG, not just listening: while it reloads the AOF Redis answers LOADING.
+        while !Self.answersPong(port) {
             guard Date() < deadline else { throw TestWebSocketClient.Failure(description: "redis-server did not start on \(port)") }
             usleep(10_000)
         }
@@ -61,16 +62,25 @@ final class RedisProcess {
         pid = 0
     }
 
-    static func accepts(_ port: Int) -> Bool {
+    /// Sends an inline PING and reads the reply (1 s at most).
+    static func answersPong(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
+        let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
+        guard connected else { return false }
+        let ping = Array("PING\r\n".utf8)
+        guard write(fd, ping, ping.count) == ping.count else { return false }
+        var reply = [UInt8](repeating: 0, count: 64)
+        let n = read(fd, &reply, reply.count)
+        return n >= 5 && String(decoding: reply[0..<5], as: UTF8.self) == "+PONG"
     }
 
     static func freePort() -> Int {

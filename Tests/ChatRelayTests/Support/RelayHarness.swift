@@ -7,6 +7,7 @@ final class RelayHarness {
     static let secret = String(repeating: "k", count: 32)
 
     let redis = MemoryRedis()
+    let metrics = MetricsRegistry()
     let group: EventLoopGroup
     let hub: RelayHub
     let server: HTTPServer
@@ -31,13 +32,15 @@ final class RelayHarness {
         workers = CommandWorkers(threads: 2, queueLimit: 1_000) { _ in redis }
         let transport = MemoryTransport(redis: redis, loop: group.loops[0])
         hub = RelayHub(group: group, transport: transport, workers: workers, keys: keys, options: options,
-                       subscriberConfiguration: Self.fastSubscriber)
+                       stats: RelayStats(registry: metrics), subscriberConfiguration: Self.fastSubscriber)
         let router = RouterBuilder()
         let endpoint = WebSocketEndpoint(relay: hub, revocations: { try redis.isSessionRevoked($0) })
         router.get("/ws", kind: .blocking) { try endpoint.handle($0) }
         Actuator(stats: hub.stats, startedAt: "now", version: "test").register(on: router)
         httpWorkers = WorkerPool(threads: 2, queueLimit: 64)
-        server = HTTPServer(router: router.build(), group: group, workers: httpWorkers)
+        // As RelayServer: the kit's HTTP telemetry reports into the relay's registry.
+        server = HTTPServer(router: router.build(), group: group, workers: httpWorkers,
+                            logger: Logger(label: "relay-test", level: .error), metrics: metrics)
         hub.start()
         try server.start(host: "127.0.0.1", port: 0)
         try waitUntil { hub.stats.redisConnected.load(ordering: .relaxed) }
