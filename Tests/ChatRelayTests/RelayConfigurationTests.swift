@@ -68,6 +68,6 @@ import Shared
     @Test func tokenExpiryBecomesAMonotonicDeadline() {
         #expect(RelayConnection.monotonicDeadline(exp: 1_000, now: 5_000, wallNow: 990) == 15_000)
         #expect(RelayConnection.monotonicDeadline(exp: 1_000, now: 5_000, wallNow: 2_000) == 5_000)
-        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_764_583_200.123)) == "2025-12-01T10:00:00.123Z")
+        #expect(Timestamp.string(Date(timeIntervalSince1970: 1_764_583_200.123)) == "2025-12-01T10:00:00.123Z")
     }
 }

@@ -2,6 +2,9 @@ import Foundation
 
 /// Times as the contract writes them: RFC 3339, UTC, milliseconds (`2026-11-24T10:00:00.123Z`).
 public enum Timestamp {
+    /// The current time.
+    public static func now() -> String { string(Date()) }
+
     /// Formats `date`, truncated to whole milliseconds.
     public static func string(_ date: Date) -> String {
         let totalMs = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
