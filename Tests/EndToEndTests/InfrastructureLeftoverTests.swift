@@ -80,7 +80,7 @@ import TestSupport
         #expect(leaky.stderr.contains(marker), "the leftover is named: \(leaky.stderr)")
         #expect(!ProcessTable.all().contains { $0.commandLine.contains(marker) }, "and killed")
         let clean = try Command.run(guardScript, ["true"])
-        #expect(clean.status == 0, clean.stderr)
+        #expect(clean.status == 0, "\(clean.stderr)")
         let failing = try Command.run(guardScript, ["bash", "-c", "exit 3"])
         #expect(failing.status == 3)
     }
