@@ -52,14 +52,26 @@ public final class NginxFixture: Sendable {
         try Command.check("nginx", ["-t", "-q", "-p", prefix.path + "/", "-c", configURL.path])
     }
 
+    /// Starts nginx and waits until it listens and all its workers exist (the master listens
+    /// before it forks them).
     public func start() throws {
         try server.start()
+        let expected = workerProcesses
         let deadline = Date().addingTimeInterval(10)
-        while !FreePort.isListening(port) {
+        while !FreePort.isListening(port) || workers.count < expected {
             if !server.isRunning { throw FixtureError("nginx exited during start-up:\n\(server.logTail())") }
-            if Date() > deadline { throw FixtureError("nginx not listening on \(port) after 10 s") }
+            if Date() > deadline {
+                throw FixtureError("nginx not ready on \(port) after 10 s (\(workers.count) of \(expected) workers)")
+            }
             usleep(20_000)
         }
+    }
+
+    /// `worker_processes` of the rendered configuration.
+    public var workerProcesses: Int {
+        let config = (try? String(contentsOf: configURL, encoding: .utf8)) ?? ""
+        let line = config.split(separator: "\n").first { $0.hasPrefix("worker_processes ") }
+        return Int(line?.dropFirst("worker_processes ".count).prefix { $0.isNumber } ?? "") ?? 1
     }
 
     /// SIGTERM: the master stops its workers, then exits (the access log is flushed).

@@ -6,6 +6,16 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 [ -d "$PIDS" ] || { echo "nothing to stop (no $PIDS)"; exit 0; }
 
+# Live members of a process group (an exited leader lingers as a zombie until it is reaped).
+live_group_members() { # pgid
+  local p state
+  for p in $(pgrep -g "$1" 2>/dev/null); do
+    state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -n "$state" ] && [ "$state" != Z ] && echo "$p"
+  done
+  return 0
+}
+
 stop_one() { # pid-file
   local file=$1 name pid marker
   name=$(basename "$file" .pid)
@@ -26,7 +36,7 @@ stop_one() { # pid-file
     # group id cannot be handed to another process.
     if [ -n "$group" ]; then
       local stray
-      for stray in $(pgrep -g "$group" 2>/dev/null); do
+      for stray in $(live_group_members "$group"); do
         echo "    $name ($pid) left pid $stray behind, killing it"
         kill -KILL "$stray" 2>/dev/null
       done
