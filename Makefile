@@ -20,10 +20,11 @@ stop:
 	deploy/local/stop.sh
 
 # Every test. Tests start their own MariaDB/Redis/nginx on free ports (Tests/TestSupport),
-# so nothing needs to be running first, and a running `make run` stack is not touched.
+# so nothing needs to be running first, and a running `make run` stack is not touched;
+# no-leftovers.py fails the run (and kills them) if any process the tests started outlives them.
 test: deps
 	swift build --build-tests
-	swift test --no-parallel 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	deploy/local/testing/no-leftovers.py swift test --no-parallel 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
 
 bench: build
 	deploy/local/bench.sh

@@ -1,85 +1,133 @@
 import Foundation
+import Shared
 import Testing
 import TestSupport
 
-/// nginx from deploy/nginx in front of stand-in upstreams (deploy/local/testing/fake-service.py,
-/// until ChatAPI and ChatRelay serve health): each one answers with its own port.
+/// nginx from deploy/nginx in front of the real services: two ChatAPI and two ChatRelay
+/// (.build/debug) on the shared MariaDB + Redis stack. `X-Upstream` (added by the local and test
+/// configs only) names the instance that answered.
 @Suite(.serialized)
 struct InfrastructureNginxTests {
-    static let fake = URL(fileURLWithPath: Repository.path("deploy/local/testing/fake-service.py"))
-
-    final class Front: Sendable {
+    /// The four services, started once for the suite; each test puts an nginx of its own in front.
+    final class Upstreams: Sendable {
         let api: [ServiceProcess]
         let relay: [ServiceProcess]
-        let nginx: NginxFixture
-        init() throws {
-            let dir = try FixtureDirectories.make("nginx-test")
-            api = try (0..<2).map { _ in
+        let keys: JWTKeySet
+
+        static let shared = Task<Upstreams, any Error> { try Upstreams(stack: try await Fixtures.shared()) }
+
+        init(stack: Stack) throws {
+            let dir = try FixtureDirectories.make("nginx-upstreams")
+            var base = stack.environment
+            base["CHAT_EVENT_LOOPS"] = "1"
+            base["CHAT_LOG_LEVEL"] = "info"
+            api = try (0..<2).map { index in
                 let port = FreePort.next()
-                return try ServiceProcess.start(executable: fake, environment: ["CHAT_API_PORT": String(port)], port: port, in: dir)
+                var env = base
+                env["CHAT_API_PORT"] = String(port)
+                return try ServiceProcess.start(executable: ServiceProcess.executable("ChatAPI"), environment: env,
+                                                port: port, name: "api\(index)", in: dir)
             }
-            relay = try (0..<2).map { _ in
+            relay = try (0..<2).map { index in
                 let port = FreePort.next()
-                return try ServiceProcess.start(executable: fake, environment: ["CHAT_RELAY_PORT": String(port)], port: port, in: dir)
+                var env = base
+                env["CHAT_RELAY_PORT"] = String(port)
+                env["CHAT_RELAY_REDIS_WORKERS"] = "1"
+                return try ServiceProcess.start(executable: ServiceProcess.executable("ChatRelay"), environment: env,
+                                                port: port, name: "relay\(index)", in: dir)
             }
-            nginx = try NginxFixture.start(apiPorts: api.map(\.port), relayPorts: relay.map(\.port), in: dir)
+            keys = try JWTKeySet(secret: stack.jwtSecret)
         }
-        func stop() {
-            nginx.stop()
-            (api + relay).forEach { $0.stop() }
-        }
-        func answeringPort(_ path: String, from source: String? = nil, headers: [String: String] = [:]) throws -> Int {
-            let response = try HTTPProbe.get(port: nginx.port, path: path, headers: headers, sourceAddress: source)
-            #expect(response.status == 200)
-            let body = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
-            return body?["port"] as? Int ?? -1
-        }
+
+        var apiAddresses: Set<String> { Set(api.map { "127.0.0.1:\($0.port)" }) }
+        var relayAddresses: Set<String> { Set(relay.map { "127.0.0.1:\($0.port)" }) }
+        func token(for user: Int64) -> String { keys.sign(AccessClaims(userId: user, sessionId: "nginx-test-\(user)")) }
     }
 
-    @Test func apiRequestsAreSpreadOverEveryChatAPIInstance() throws {
-        let front = try Front()
-        defer { front.stop() }
-        var seen: [Int: Int] = [:]
-        for _ in 0..<8 { seen[try front.answeringPort("/actuator/health"), default: 0] += 1 }
-        seen[try front.answeringPort("/api/v1/users/me"), default: 0] += 1
-        #expect(Set(seen.keys) == Set(front.api.map(\.port)))
+    static func front() async throws -> (Upstreams, NginxFixture) {
+        let upstreams = try await Upstreams.shared.value
+        let nginx = try NginxFixture.start(apiPorts: upstreams.api.map(\.port), relayPorts: upstreams.relay.map(\.port))
+        return (upstreams, nginx)
     }
 
-    @Test func relayClientsStickToOneInstanceAndDifferentClientsReachEveryInstance() throws {
-        let front = try Front()
-        defer { front.stop() }
-        var bySource: [String: Int] = [:]
+    @Test func apiRequestsAreSpreadOverEveryChatAPIInstance() async throws {
+        let (upstreams, nginx) = try await Self.front()
+        defer { nginx.stop() }
+        var seen: Set<String> = []
+        for _ in 0..<8 {
+            let health = try HTTPProbe.get(port: nginx.port, path: "/actuator/health")
+            #expect(health.status == 200, "ChatAPI health through nginx: \(health.body)")
+            #expect(health.body.contains("\"dbReplica\""), "ChatAPI's own health document: \(health.body)")
+            seen.insert(health.headers["x-upstream"] ?? "none")
+        }
+        let me = try HTTPProbe.get(port: nginx.port, path: "/api/v1/users/me")
+        #expect(me.status == 401)   // ChatAPI's answer without a token
+        seen.insert(me.headers["x-upstream"] ?? "none")
+        #expect(seen == upstreams.apiAddresses)
+    }
+
+    @Test func webSocketClientsStickToOneRelayAndDifferentClientsReachEveryRelay() async throws {
+        let (upstreams, nginx) = try await Self.front()
+        defer { nginx.stop() }
+        var open: [WebSocketProbe] = []
+        defer { open.forEach { $0.close() } }
+        var bySource: [String: String] = [:]
         for n in 1...24 {
             let source = "127.0.0.\(n)"
-            let first = try front.answeringPort("/ws", from: source)
-            let second = try front.answeringPort("/socket.io/?EIO=4&transport=polling", from: source)
-            #expect(first == second, "client \(source) must stay on one relay")
-            bySource[source] = first
+            let ws = try WebSocketProbe(port: nginx.port, path: "/ws?token=\(upstreams.token(for: Int64(n)))",
+                                        sourceAddress: source)
+            #expect(ws.status == 101, "upgrade through nginx from \(source)")
+            let welcome = try JSONSerialization.jsonObject(with: Data(try ws.receiveText().utf8)) as? [String: Any]
+            #expect(welcome?["type"] as? String == "welcome")
+            #expect((welcome?["userId"] as? NSNumber)?.int64Value == Int64(n))
+            open.append(ws)
+            let relay = ws.headers["x-upstream"] ?? "none"
+            let again = try HTTPProbe.get(port: nginx.port, path: "/relay/actuator/health", sourceAddress: source)
+            #expect(again.status == 200)
+            #expect(again.headers["x-upstream"] == relay, "client \(source) must stay on one relay")
+            let polling = try HTTPProbe.get(port: nginx.port, path: "/socket.io/?EIO=4&transport=polling", sourceAddress: source)
+            #expect(polling.headers["x-upstream"] == relay, "/socket.io/ is sticky the same way")
+            bySource[source] = relay
         }
-        #expect(Set(bySource.values) == Set(front.relay.map(\.port)))
+        #expect(Set(bySource.values) == upstreams.relayAddresses)
+        // Each relay holds the WebSockets nginx gave it, as its own metrics say.
+        for relay in upstreams.relay {
+            let expected = bySource.values.filter { $0 == "127.0.0.1:\(relay.port)" }.count
+            let metrics = try HTTPProbe.get(port: relay.port, path: "/actuator/prometheus").body
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("chat_relay_open_connections ") }
+            #expect(Int(line?.split(separator: " ").last ?? "") == expected, "relay :\(relay.port): \(line ?? "no gauge")")
+        }
     }
 
-    @Test func requestIdIsPassedThroughOrGeneratedAndForwardedForIsSet() throws {
-        let front = try Front()
-        defer { front.stop() }
-        let given = try HTTPProbe.get(port: front.nginx.port, path: "/api/v1/x", headers: ["X-Request-Id": "given-123"])
-        let echoed = try JSONSerialization.jsonObject(with: Data(given.body.utf8)) as? [String: Any]
-        #expect(echoed?["requestId"] as? String == "given-123")
-        #expect(echoed?["forwardedFor"] as? String == "127.0.0.1")
-        let generated = try HTTPProbe.get(port: front.nginx.port, path: "/api/v1/x")
-        let made = try JSONSerialization.jsonObject(with: Data(generated.body.utf8)) as? [String: Any]
-        #expect((made?["requestId"] as? String)?.count == 32)
+    @Test func requestIdIsPassedThroughOrGeneratedAndForwardedForIsSet() async throws {
+        let (_, nginx) = try await Self.front()
+        defer { nginx.stop() }
+        let given = try HTTPProbe.get(port: nginx.port, path: "/api/v1/users/me", headers: ["X-Request-Id": "given-123"])
+        #expect(given.headers["x-request-id"] == "given-123", "ChatAPI answers with the id nginx passed on")
+        let generated = try HTTPProbe.get(port: nginx.port, path: "/api/v1/users/me")
+        let made = generated.headers["x-request-id"] ?? ""
+        #expect(made.count == 32 && made.allSatisfy(\.isHexDigit), "nginx's $request_id: \(made)")
+        let log = try String(contentsOf: nginx.accessLogURL, encoding: .utf8)
+        #expect(log.contains("rid=given-123") && log.contains("rid=\(made)"))
+        // Every proxied location passes the client address on (ChatAPI reads the last hop).
+        for file in ["chat-locations.conf", "chat-actuator.conf"] {
+            let text = try String(contentsOfFile: Repository.path("deploy/nginx/\(file)"), encoding: .utf8)
+            let proxied = text.components(separatedBy: "proxy_pass ").count - 1
+            let forwarded = text.components(separatedBy: "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;").count - 1
+            #expect(proxied > 0 && forwarded == proxied, "\(file): \(forwarded) of \(proxied) locations set X-Forwarded-For")
+        }
     }
 
-    @Test func accessLogNeverRecordsTheRelayQueryString() throws {
-        let front = try Front()
-        defer { front.stop() }
-        _ = try front.answeringPort("/ws?token=secret-token-abc")
-        _ = try front.answeringPort("/socket.io/?EIO=4&transport=websocket&token=secret-token-def")
-        _ = try front.answeringPort("/api/v1/rooms?limit=5")
-        front.nginx.stop()   // flushes the log
-        let log = try String(contentsOf: front.nginx.accessLogURL, encoding: .utf8)
-        #expect(log.contains("GET /ws HTTP/1.1"))
+    @Test func accessLogNeverRecordsTheRelayQueryString() async throws {
+        let (_, nginx) = try await Self.front()
+        defer { nginx.stop() }
+        let refused = try WebSocketProbe(port: nginx.port, path: "/ws?token=secret-token-abc")
+        #expect(refused.status == 401)   // the relay refuses a bad token before the upgrade
+        _ = try HTTPProbe.get(port: nginx.port, path: "/socket.io/?EIO=4&transport=websocket&token=secret-token-def")
+        _ = try HTTPProbe.get(port: nginx.port, path: "/api/v1/rooms?limit=5")
+        nginx.stop()   // flushes the log
+        let log = try String(contentsOf: nginx.accessLogURL, encoding: .utf8)
+        #expect(log.contains("GET /ws HTTP/1.1\" 401"))
         #expect(log.contains("GET /socket.io/ HTTP/1.1"))
         #expect(!log.contains("secret-token"))
         #expect(log.contains("/api/v1/rooms?limit=5"))   // API queries stay useful

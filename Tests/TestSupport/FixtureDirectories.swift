@@ -4,8 +4,9 @@ import Synchronization
 
 /// Temporary folders for fixtures, under `$TMPDIR/chat-fixtures/`, each stamped with the test
 /// process that owns it. Before the first folder is made, folders whose owner is gone are
-/// cleaned: their recorded processes killed (only when a pid still carries the recorded
-/// marker) and the folder removed. Nothing outside these folders is ever touched.
+/// cleaned: their recorded processes killed with their process groups (only when a pid still
+/// carries the recorded marker), then anything else still running inside the folder, and the
+/// folder removed. Nothing outside these folders is ever touched.
 public enum FixtureDirectories {
     public static let base: URL = FileManager.default.temporaryDirectory
         .appendingPathComponent("chat-fixtures", isDirectory: true)
@@ -41,8 +42,11 @@ public enum FixtureDirectories {
                 guard let line = try? String(contentsOf: file, encoding: .utf8) else { continue }
                 let fields = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 1)
                 guard fields.count == 2, let pid = Int32(fields[0]) else { continue }
-                if processCarries(pid, marker: String(fields[1])) { kill(pid, SIGKILL) }
+                if processCarries(pid, marker: String(fields[1])) { ManagedProcess.killGroup(pid) }
             }
+            // What the recorded pids forked and left running in the folder (nginx workers
+            // whose master was killed: their command line no longer names the folder).
+            for entry in ProcessTable.running(in: dir) { kill(entry.pid, SIGKILL) }
             try? fm.removeItem(at: dir)
         }
     }

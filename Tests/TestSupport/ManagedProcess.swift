@@ -5,6 +5,12 @@ import Synchronization
 /// A long-running server started by a fixture: output to `<directory>/logs/<name>.log`, its pid
 /// in `<directory>/pids/<name>.pid` (with a marker, so a later run can clean up leftovers
 /// without touching anyone else's processes) and in the at-exit registry.
+///
+/// Foundation starts each child as the leader of a process group of its own. Servers that fork
+/// workers (nginx) keep them in that group, and a worker does not exit when its master is
+/// SIGKILLed: it is re-parented to init and serves on. So every SIGKILL here goes to the whole
+/// group, and after any stop the group is swept, and the child runs in the fixture folder
+/// (unless told otherwise) so a later run can still recognise its workers by their cwd.
 public final class ManagedProcess: Sendable {
     public let name: String
     public let executable: String
@@ -18,6 +24,7 @@ public final class ManagedProcess: Sendable {
     // (pid, start time): liveness is read from /proc, not Process.isRunning, which only turns
     // false once Foundation's reaper has noticed (too late or never under a busy test run).
     private let identity = Mutex<(pid: Int32, started: String?)?>(nil)
+    private let directory: URL
 
     /// - Parameters:
     ///   - marker: text the command line (or working directory) contains, e.g. the data folder.
@@ -28,6 +35,7 @@ public final class ManagedProcess: Sendable {
         self.arguments = arguments
         self.environment = environment
         self.marker = marker
+        self.directory = directory
         self.logURL = directory.appendingPathComponent("logs/\(name).log")
         self.pidFile = directory.appendingPathComponent("pids/\(name).pid")
     }
@@ -46,7 +54,7 @@ public final class ManagedProcess: Sendable {
             p.executableURL = URL(fileURLWithPath: executable)
             p.arguments = arguments
             if let environment { p.environment = environment }
-            if let workingDirectory { p.currentDirectoryURL = workingDirectory }
+            p.currentDirectoryURL = workingDirectory ?? directory
             p.standardOutput = log
             p.standardError = log
             p.standardInput = FileHandle.nullDevice
@@ -58,6 +66,28 @@ public final class ManagedProcess: Sendable {
         identity.withLock { $0 = (pid, FixtureDirectories.startTime(of: pid)) }
         try "\(pid) \(marker)\n".write(to: pidFile, atomically: true, encoding: .utf8)
         ProcessRegistry.add(pid)
+    }
+
+    /// Whether `pid` leads a process group (its pgid is its pid): then signalling the group
+    /// reaches its workers and nothing else.
+    static func leadsGroup(_ pid: Int32) -> Bool { getpgid(pid) == pid }
+
+    /// SIGKILL to `pid`'s process group when it leads one, else to `pid` alone. A group outlives
+    /// its leader while any member lives, and Linux does not hand out a pid that is still some
+    /// group's id, so `-pid` names only what `pid` started.
+    static func killGroup(_ pid: Int32) {
+        if leadsGroup(pid), Glibc.kill(-pid, SIGKILL) == 0 { return }
+        Glibc.kill(pid, SIGKILL)
+    }
+
+    /// What is left of this process's group once the leader is gone: members that still run
+    /// in the fixture folder (a recycled group id elsewhere is never touched).
+    public var strays: [ProcessTable.Entry] {
+        guard let pid = identity.withLock({ $0?.pid }) else { return [] }
+        let folder = directory.standardizedFileURL.path
+        return ProcessTable.members(ofGroup: pid).filter { entry in
+            entry.pid != pid && (entry.workingDirectory == folder || entry.workingDirectory.hasPrefix(folder + "/"))
+        }
     }
 
     public var pid: Int32? { isRunning ? identity.withLock { $0?.pid } : nil }
@@ -76,12 +106,17 @@ public final class ManagedProcess: Sendable {
     /// Returns the exit status (or the signal number for a signalled exit).
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 15) -> Int32? {
-        guard let pid = pid else { return nil }
-        Glibc.kill(pid, signal)
+        guard let pid = pid else {
+            sweepStrays()
+            return nil
+        }
+        // SIGTERM to the leader alone (nginx's master stops its workers itself); SIGKILL to all.
+        if signal == SIGKILL { Self.killGroup(pid) } else { Glibc.kill(pid, signal) }
         if !waitForExit(timeout: timeout) {
-            Glibc.kill(pid, SIGKILL)
+            Self.killGroup(pid)
             _ = waitForExit(timeout: 5)
         }
+        sweepStrays()
         ProcessRegistry.remove(pid)
         try? FileManager.default.removeItem(at: pidFile)
         if case .exited(let status) = ChildStatus.peek(pid) { return status }
@@ -100,6 +135,18 @@ public final class ManagedProcess: Sendable {
         return true
     }
 
+    /// Kills whatever of the group outlived its leader (a worker its master never got to).
+    private func sweepStrays() {
+        var left = strays
+        guard !left.isEmpty else { return }
+        for entry in left { Glibc.kill(entry.pid, SIGKILL) }
+        let deadline = Date().addingTimeInterval(5)
+        while !left.isEmpty, Date() < deadline {
+            usleep(20_000)
+            left = strays
+        }
+    }
+
     /// The last lines of the log, for error messages.
     public func logTail(lines: Int = 15) -> String {
         let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
@@ -109,24 +156,29 @@ public final class ManagedProcess: Sendable {
 
 /// Every pid a fixture started and has not stopped, killed when the test process exits.
 enum ProcessRegistry {
-    private static let pids = Mutex<Set<Int32>>([])
+    // pid → its start time: a pid that died and was handed to someone else is left alone.
+    private static let pids = Mutex<[Int32: String]>([:])
     private static let installed = Mutex(false)
 
     static func add(_ pid: Int32) {
-        pids.withLock { _ = $0.insert(pid) }
+        let started = FixtureDirectories.startTime(of: pid) ?? ""
+        pids.withLock { $0[pid] = started }
         installAtExit()
     }
 
-    static func remove(_ pid: Int32) { pids.withLock { _ = $0.remove(pid) } }
+    static func remove(_ pid: Int32) { pids.withLock { _ = $0.removeValue(forKey: pid) } }
 
-    /// SIGKILL is enough at exit: every fixture's data lives in a temporary folder.
+    /// SIGKILL is enough at exit: every fixture's data lives in a temporary folder. It goes to
+    /// each process group, or nginx's workers would outlive their master.
     static func killAll() {
         let all = pids.withLock { current in
             let copy = current
             current.removeAll()
             return copy
         }
-        for pid in all { Glibc.kill(pid, SIGKILL) }
+        for (pid, started) in all where FixtureDirectories.startTime(of: pid) == started {
+            ManagedProcess.killGroup(pid)
+        }
     }
 
     private static func installAtExit() {

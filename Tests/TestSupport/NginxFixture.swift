@@ -22,6 +22,8 @@ public final class NginxFixture: Sendable {
         server = ManagedProcess(name: "nginx", executable: "nginx",
                                 arguments: ["-p", prefix + "/", "-c", prefix + "/nginx.conf", "-g", "daemon off;"],
                                 directory: directory, marker: prefix + "/nginx.conf")
+        // It runs in the fixture folder (ManagedProcess does that): its workers, whose titles
+        // name no folder, are then still known by their working directory.
     }
 
     /// Renders the configuration, checks it with `nginx -t`, starts nginx and waits for its port.
@@ -50,17 +52,40 @@ public final class NginxFixture: Sendable {
         try Command.check("nginx", ["-t", "-q", "-p", prefix.path + "/", "-c", configURL.path])
     }
 
+    /// Starts nginx and waits until it listens and all its workers exist (the master listens
+    /// before it forks them).
     public func start() throws {
         try server.start()
+        let expected = workerProcesses
         let deadline = Date().addingTimeInterval(10)
-        while !FreePort.isListening(port) {
+        while !FreePort.isListening(port) || workers.count < expected {
             if !server.isRunning { throw FixtureError("nginx exited during start-up:\n\(server.logTail())") }
-            if Date() > deadline { throw FixtureError("nginx not listening on \(port) after 10 s") }
+            if Date() > deadline {
+                throw FixtureError("nginx not ready on \(port) after 10 s (\(workers.count) of \(expected) workers)")
+            }
             usleep(20_000)
         }
     }
 
+    /// `worker_processes` of the rendered configuration.
+    public var workerProcesses: Int {
+        let config = (try? String(contentsOf: configURL, encoding: .utf8)) ?? ""
+        let line = config.split(separator: "\n").first { $0.hasPrefix("worker_processes ") }
+        return Int(line?.dropFirst("worker_processes ".count).prefix { $0.isNumber } ?? "") ?? 1
+    }
+
+    /// SIGTERM: the master stops its workers, then exits (the access log is flushed).
     public func stop() { server.stop() }
+    /// SIGKILL to the master and its workers, as a crash of the whole server would be.
+    public func kill() { server.kill() }
+    /// The worker processes now (members of the master's process group other than itself).
+    public var workers: [ProcessTable.Entry] {
+        guard let master = server.pid else { return server.strays }
+        return ProcessTable.members(ofGroup: master).filter { $0.pid != master }
+    }
+    /// Processes of this nginx still alive after its master is gone (should always be empty).
+    public var strays: [ProcessTable.Entry] { server.strays }
     public var isRunning: Bool { server.isRunning }
+    public func waitForExit(timeout: Double) -> Bool { server.waitForExit(timeout: timeout) }
     public var pid: Int32? { server.pid }
 }

@@ -18,14 +18,10 @@ export CHAT_JWT_SECRET=$JWT_SECRET
 export CHAT_LOG_LEVEL=${CHAT_LOG_LEVEL:-info}
 export CHAT_TRUSTED_PROXIES=${CHAT_TRUSTED_PROXIES:-127.0.0.0/8,::1/128}
 
-# `ChatAPI migrate` applies the schema; until that subcommand exists, say so and go on.
+# The schema first, once (the instances would also migrate at start-up, under a lock).
 log "migrating the schema"
-if "$API_BIN" --help 2>/dev/null | grep -qw migrate; then
-  "$API_BIN" migrate > "$LOGS/migrate.log" 2>&1 || die "ChatAPI migrate failed, see $LOGS/migrate.log"
-  echo "    schema up to date"
-else
-  echo "    skipped: this ChatAPI build has no 'migrate' subcommand yet"
-fi
+"$API_BIN" migrate > "$LOGS/migrate.log" 2>&1 || die "ChatAPI migrate failed, see $LOGS/migrate.log"
+echo "    schema up to date"
 
 i=0
 for port in $API_PORTS; do
