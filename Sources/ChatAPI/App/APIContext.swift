@@ -37,7 +37,7 @@ struct RateLimits: Sendable {
     var loginPerUsername: RateLimiter.Rule
     var loginPerAddress: RateLimiter.Rule
     var signUpPerAddress: RateLimiter.Rule
-    var refreshPerAddress = RateLimiter.Rule(name: "refresh-addr", limit: 1200, windowSeconds: 60)
+    var refreshPerAddress: RateLimiter.Rule
 
     init(_ environment: Environment = Environment()) throws(ConfigError) {
         loginPerUsername = RateLimiter.Rule(
@@ -48,6 +48,10 @@ struct RateLimits: Sendable {
             windowSeconds: 60)
         signUpPerAddress = RateLimiter.Rule(
             name: "signup-addr", limit: try environment.int("CHAT_RATE_SIGNUP_PER_ADDRESS", default: 100, range: 1...1_000_000),
+            windowSeconds: 60)
+        refreshPerAddress = RateLimiter.Rule(
+            name: "refresh-addr",
+            limit: try environment.int("CHAT_RATE_REFRESH_PER_ADDRESS", default: 1200, range: 1...100_000_000),
             windowSeconds: 60)
     }
 }

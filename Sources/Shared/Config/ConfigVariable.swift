@@ -41,5 +41,7 @@ public struct ConfigVariable: Sendable, Equatable {
                        "log-in attempts per client address per minute", services: [.api]),
         ConfigVariable("CHAT_RATE_SIGNUP_PER_ADDRESS", default: "100",
                        "sign-ups per client address per minute", services: [.api]),
+        ConfigVariable("CHAT_RATE_REFRESH_PER_ADDRESS", default: "1200",
+                       "token refreshes per client address per minute", services: [.api]),
     ]
 }
