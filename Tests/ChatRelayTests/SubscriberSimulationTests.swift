@@ -1,20 +1,11 @@
 import Testing
+import TestSupport
 import Shared
 @testable import ChatRelay
 
 /// Drives the subscriber against a model of Redis with random interleavings of publishes,
 /// replies, log reads and disconnects, and checks what every loop receives.
 @Suite struct SubscriberSimulationTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     enum Fetch { case position(ChannelName, UInt64), backfill(ChannelName, StreamID, Int, UInt64) }
     enum Answer {
@@ -116,7 +107,7 @@ import Shared
 
     @Test(arguments: 0..<40)
     func everyLoopGetsEveryEventAfterItsReadyPositionOnceAndInOrder(seed: Int) {
-        var rng = SplitMix64(state: UInt64(seed) &* 7919 &+ 1)
+        var rng = SplitMix64(seed: UInt64(seed) &* 7919 &+ 1)
         var world = World()
         world.apply(world.machine.start(now: 0))
         var wanted: [Int: Set<ChannelName>] = [:]

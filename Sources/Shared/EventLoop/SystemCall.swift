@@ -22,18 +22,19 @@ enum Sys {
     /// Calls `body` until it does not fail with `EINTR`; a negative result throws.
     @inline(__always)
     static func call(_ name: StaticString, _ body: () -> Int32) throws(SystemError) -> Int32 {
-        while true {
-            let result = body()
-            if result >= 0 { return result }
-            let code = Glibc.errno
-            if code == EINTR { continue }
-            throw SystemError(call: "\(name)", errno: code)
-        }
+        try retrying(name, body)
     }
 
     /// Same as `call` for `ssize_t`-returning calls (read, writev).
     @inline(__always)
     static func size(_ name: StaticString, _ body: () -> Int) throws(SystemError) -> Int {
+        try retrying(name, body)
+    }
+
+    @inline(__always)
+    private static func retrying<R: FixedWidthInteger & SignedInteger>(
+        _ name: StaticString, _ body: () -> R
+    ) throws(SystemError) -> R {
         while true {
             let result = body()
             if result >= 0 { return result }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Shared
 
 @Suite struct JWTTests {
@@ -180,7 +181,7 @@ import Testing
         let keys = try JWTKeySet(secret: Self.secret)
         let token = Array(keys.sign(Self.claims()).utf8)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.".utf8)
-        var generator = SeededGenerator(state: 3)
+        var generator = SplitMix64(seed: 3)
         for _ in 0..<500 {
             var mutated = token
             let index = Int.random(in: 0..<mutated.count, using: &generator)

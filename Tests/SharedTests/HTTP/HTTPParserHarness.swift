@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Shared
 
 /// A request as the parser delivered it, body pieces joined.
@@ -16,18 +17,6 @@ struct HTTPParseOutcome: Equatable {
     var partial = false
 }
 
-/// SplitMix64: a tiny seeded generator so random splits are reproducible.
-struct HTTPSplitMixRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum HTTPParserHarness {
     /// Feeds `chunks` one after another, draining events after each.
@@ -61,7 +50,7 @@ enum HTTPParserHarness {
     static func splits(of input: [UInt8]) -> [(String, [[UInt8]])] {
         var result: [(String, [[UInt8]])] = [("all at once", [input]), ("byte by byte", input.map { [$0] })]
         for seed in UInt64(1)...6 {
-            var rng = HTTPSplitMixRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var pieces: [[UInt8]] = []
             var i = 0
             while i < input.count {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Shared
 
 /// Shapes where two HTTP parsers could disagree about where a request ends: each is a 400.
@@ -80,7 +81,7 @@ import Testing
             + "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\n"
             + "GET /d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").utf8)
         let alphabet: [UInt8] = Array("\r\n :;,\t0aF-\"\u{7F}\u{00}".utf8)
-        var rng = HTTPSplitMixRandom(seed: 2026)
+        var rng = SplitMix64(seed: 2026)
         for _ in 0..<300 {
             var input = valid
             for _ in 0..<Int.random(in: 1...3, using: &rng) {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Shared
 
 @Suite struct WebSocketFrameDecoderTests {
@@ -195,7 +196,7 @@ import Testing
     }
 
     @Test func manyMixedMessagesSurviveRandomSplits() {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         var bytes: [UInt8] = []
         var expected: [WebSocketMessageEvent] = []
         for i in 0..<200 {
@@ -220,7 +221,7 @@ import Testing
     }
 
     @Test func randomAndMutatedInputNeverCrashesAndEndsInAnEventOrACloseCode() {
-        var generator = SeededGenerator(state: 7)
+        var generator = SplitMix64(seed: 7)
         let valid = clientFrame(.text, Array("héllo".utf8), fin: false) + clientFrame(.ping, [1])
             + clientFrame(.continuation, Array("wörld".utf8)) + clientFrame(.close, [0x03, 0xE8])
         for round in 0..<2000 {

@@ -1,16 +1,6 @@
 @testable import Shared
+import TestSupport
 
-/// SplitMix64: a seeded generator so random splits are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// How bytes are handed to the decoder.
 enum Split: CaseIterable {
@@ -27,7 +17,7 @@ func decode(_ bytes: [UInt8], split: Split, seed: UInt64 = 1,
             configuration: WebSocketFrameDecoder.Configuration = .init()) -> DecodeOutcome {
     var decoder = WebSocketFrameDecoder(configuration: configuration)
     var outcome = DecodeOutcome(events: [], error: nil)
-    var generator = SeededGenerator(state: seed)
+    var generator = SplitMix64(seed: seed)
     var index = 0
     while index < bytes.count {
         let size: Int
