@@ -181,6 +181,26 @@ import Shared
         #expect(Self.delivered(actions) == ["5-0"])
     }
 
+    @Test func onlyTheFailedChannelIsRetriedAndAnUnwantedOneNever() {
+        var machine = SubscriberStateMachine(jitter: { 1 })
+        _ = machine.start(now: 0)
+        _ = machine.socketOpened(link: 1, now: 0)
+        for room in Int64(1)...200 {
+            _ = machine.want(.room(room), loop: 0)
+            _ = machine.received(.subscribed(channel: "chat:room:\(room)"), now: 0)
+        }
+        // Reads 1...200 took tokens 1...200; rooms 7 and 9 fail, the rest are answered.
+        for room in Int64(1)...200 where room != 7 && room != 9 {
+            _ = machine.positionFetched(.room(room), token: UInt64(room), position: nil)
+        }
+        _ = machine.fetchFailed(.room(7), token: 7, now: 100)
+        _ = machine.fetchFailed(.room(9), token: 9, now: 100)
+        _ = machine.unwant(.room(9), loop: 0)
+        #expect(machine.tick(now: 500) == [])
+        #expect(machine.tick(now: 1_100) == [.fetchPosition(.room(7), token: 201)])
+        #expect(machine.tick(now: 2_200) == [])
+    }
+
     @Test func anOverflowingHoldBufferReadsTheLogAgainInsteadOfGrowing() {
         var config = SubscriberConfiguration()
         config.maxBufferedEvents = 2

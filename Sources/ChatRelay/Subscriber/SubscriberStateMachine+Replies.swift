@@ -132,8 +132,7 @@ extension SubscriberStateMachine {
         guard let channel = channels[name] else { return [] }
         switch channel.phase {
         case .positioning(let t) where t == token, .backfilling(let t) where t == token:
-            let retryAt = now + configuration.fetchRetry
-            update(name) { $0.retryAt = retryAt }
+            scheduleRetry(name, at: now + configuration.fetchRetry)
         default: break
         }
         return []

@@ -50,6 +50,9 @@ struct SubscriberStateMachine {
     /// must not start the log read on the older confirmation (Redis was briefly unsubscribed).
     private var unconfirmed: [ChannelName: Int] = [:]
     private var nextToken: UInt64 = 0
+    /// Channels with a log read waiting to be retried (`retryAt` set): usually none, so ticks
+    /// and deadlines never walk every subscribed channel.
+    private var retryDue: Set<ChannelName> = []
 
     init(configuration: SubscriberConfiguration = SubscriberConfiguration(),
          jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
@@ -115,6 +118,7 @@ struct SubscriberStateMachine {
             channels[name]?.retryAt = nil
             channels[name]?.readCursor = nil
         }
+        retryDue = []
         return close ? [.closeSocket] : []
     }
 
@@ -130,7 +134,7 @@ struct SubscriberStateMachine {
             if let pingSentAt { consider(pingSentAt + configuration.pongTimeout) }
             else { consider(lastHeard + configuration.pingInterval) }
         }
-        for channel in channels.values { if let retryAt = channel.retryAt { consider(retryAt) } }
+        for name in retryDue { if let retryAt = channels[name]?.retryAt { consider(retryAt) } }
         return deadline
     }
 
@@ -156,12 +160,21 @@ struct SubscriberStateMachine {
 
     private mutating func retryFetches(now: UInt64) -> [SubscriberAction] {
         var actions: [SubscriberAction] = []
-        for (name, channel) in channels.sorted(by: { $0.key.description < $1.key.description }) {
-            guard let retryAt = channel.retryAt, now >= retryAt else { continue }
+        guard !retryDue.isEmpty else { return [] }
+        for name in retryDue.sorted(by: { $0.description < $1.description }) {
+            guard let retryAt = channels[name]?.retryAt, now >= retryAt else { continue }
             channels[name]?.retryAt = nil
+            retryDue.remove(name)
             actions += startRead(name)
         }
         return actions
+    }
+
+    /// Retries `name`'s log read at `time` (the command connection failed).
+    mutating func scheduleRetry(_ name: ChannelName, at time: UInt64) {
+        guard channels[name] != nil else { return }
+        channels[name]?.retryAt = time
+        retryDue.insert(name)
     }
 
     // MARK: wants from loops
@@ -196,6 +209,7 @@ struct SubscriberStateMachine {
             return []
         }
         channels[name] = nil
+        retryDue.remove(name)
         if case .room = name { roomChannelCount -= 1 }
         return isConnected ? [.send(["UNSUBSCRIBE", name.redisChannel])] : []
     }
