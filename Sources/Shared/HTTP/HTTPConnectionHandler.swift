@@ -154,7 +154,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
         head = nil
         inFlight = false
         context.observer?.requestCompleted(request, response: response, route: request.routeTemplate,
-                                           durationSeconds: Double(connection.loop.now() &- startedAt) / 1000)
+                                           durationSeconds: Double(connection.loop.now() &- startedAt) / 1000,
+                                           loop: connection.loop.index)
         guard !closing, connection.isOpen else { return }
 
         if response.status == 101, let upgrade = response.upgrade {
