@@ -166,7 +166,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
         let keepAlive = h.keepAlive && !peerClosed && !context.isDraining
             && !response.headers.containsToken("close", in: "Connection")
         connection.write(HTTPResponseSerializer.serialize(response, isHead: h.method == .head, keepAlive: keepAlive,
-                                                          requestVersion: h.version))
+                                                          requestVersion: h.version,
+                                                          date: context.httpDate(onLoop: connection.loop.index)))
         guard keepAlive else {
             closeGracefully()
             return
