@@ -37,4 +37,29 @@ import Testing
         #expect([now - 1, now, now + 1].map(HTTPDate.format(epochSecond:)).contains(text), "\(text)")
         #expect(text.wholeMatch(of: /[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT/) != nil)
     }
+
+    @Test func literalPathsTakeTheShortcutOnlyWhenTheSearchWouldPickThem() throws {
+        let b = RouterBuilder()
+        b.get("/", kind: .inline) { _ in .text("root") }
+        b.delete("/x/me", kind: .inline) { _ in .text("delete me") }
+        b.get("/x/{id}", kind: .inline) { r in .text("id " + r.pathParameter("id")!) }
+        b.get("/a/b/", kind: .inline) { _ in .text("slash") }
+        let router = b.build()
+        let peer = try SocketAddress.resolve(host: "127.0.0.1", port: 1)
+        func answer(_ method: HTTPMethod, _ target: String) -> (Int, String, String?) {
+            var request = HTTPRequest(method: method, target: target, peer: peer)
+            request.requestId = "r"
+            let route = router.route(&request)
+            let response = route.respond(request)
+            return (response.status, String(decoding: response.body, as: UTF8.self), request.routeTemplate)
+        }
+        #expect(answer(.get, "/") == (200, "root", "/"))
+        #expect(answer(.head, "/").0 == 200)
+        #expect(answer(.delete, "/x/me") == (200, "delete me", "/x/me"))
+        // The literal node has no GET: the parameter route behind it answers, as before.
+        #expect(answer(.get, "/x/me") == (200, "id me", "/x/{id}"))
+        #expect(answer(.get, "/a/b/") == (200, "slash", "/a/b/"))
+        #expect(answer(.get, "/a/b").0 == 404)
+        #expect(answer(.put, "/x/me").0 == 405)
+    }
 }
