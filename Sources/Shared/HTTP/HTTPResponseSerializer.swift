@@ -14,11 +14,11 @@ public enum HTTPResponseSerializer {
         let sendBody = !isHead && !noBody
         var bytes: [UInt8] = []
         bytes.reserveCapacity(160 + response.headers.count * 48 + (sendBody ? response.body.count : 0))
-        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        JSONWriter.appendUTF8("HTTP/1.1 ", to: &bytes)
         appendDecimal(response.status, to: &bytes)
         bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: HTTPStatus.reasonPhrase(response.status).utf8)
-        bytes.append(contentsOf: crlf)
+        JSONWriter.appendUTF8(HTTPStatus.reasonPhrase(response.status), to: &bytes)
+        appendCRLF(to: &bytes)
         var sawContentType = false
         for (name, value) in response.headers {
             switch skipOrNote(name) {
@@ -26,33 +26,33 @@ public enum HTTPResponseSerializer {
             case .contentType: sawContentType = true
             case .keep: break
             }
-            bytes.append(contentsOf: name.utf8)
+            JSONWriter.appendUTF8(name, to: &bytes)
             bytes.append(UInt8(ascii: ":"))
             bytes.append(UInt8(ascii: " "))
             appendSanitized(value, to: &bytes)
-            bytes.append(contentsOf: crlf)
+            appendCRLF(to: &bytes)
         }
-        bytes.append(contentsOf: "Date: ".utf8)
-        bytes.append(contentsOf: date.utf8)
-        bytes.append(contentsOf: crlf)
+        JSONWriter.appendUTF8("Date: ", to: &bytes)
+        JSONWriter.appendUTF8(date, to: &bytes)
+        appendCRLF(to: &bytes)
         if response.status == 101 {
-            bytes.append(contentsOf: "Connection: Upgrade\r\n".utf8)
+            JSONWriter.appendUTF8("Connection: Upgrade\r\n", to: &bytes)
         } else {
             if !noBody {
-                bytes.append(contentsOf: "Content-Length: ".utf8)
+                JSONWriter.appendUTF8("Content-Length: ", to: &bytes)
                 appendDecimal(response.body.count, to: &bytes)
-                bytes.append(contentsOf: crlf)
+                appendCRLF(to: &bytes)
                 if !sawContentType && !response.body.isEmpty {
-                    bytes.append(contentsOf: "Content-Type: application/octet-stream\r\n".utf8)
+                    JSONWriter.appendUTF8("Content-Type: application/octet-stream\r\n", to: &bytes)
                 }
             }
             if !keepAlive {
-                bytes.append(contentsOf: "Connection: close\r\n".utf8)
+                JSONWriter.appendUTF8("Connection: close\r\n", to: &bytes)
             } else if requestVersion == .http1_0 {
-                bytes.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+                JSONWriter.appendUTF8("Connection: keep-alive\r\n", to: &bytes)
             }
         }
-        bytes.append(contentsOf: crlf)
+        appendCRLF(to: &bytes)
         if sendBody { bytes.append(contentsOf: response.body) }
         return bytes
     }
@@ -60,7 +60,10 @@ public enum HTTPResponseSerializer {
     /// `100 Continue`, sent when a client waits for it before its body.
     public static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    private static let crlf: [UInt8] = [0x0D, 0x0A]
+    @inline(__always) private static func appendCRLF(to bytes: inout [UInt8]) {
+        bytes.append(0x0D)
+        bytes.append(0x0A)
+    }
 
     private enum HeaderRole { case keep, skip, contentType }
 
@@ -84,10 +87,12 @@ public enum HTTPResponseSerializer {
     /// `\r`, `\n` or `\r\n` becomes one space (a CRLF pair is one Character).
     private static func appendSanitized(_ value: String, to bytes: inout [UInt8]) {
         let utf8 = value.utf8
-        guard utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else {
-            bytes.append(contentsOf: utf8)
-            return
+        let clean: Bool? = utf8.withContiguousStorageIfAvailable { raw in
+            guard !raw.contains(where: { $0 == 0x0D || $0 == 0x0A }) else { return false }
+            bytes.append(contentsOf: raw)
+            return true
         }
+        if clean == true { return }
         var previousCR = false
         for byte in utf8 {
             if byte == 0x0A && previousCR {

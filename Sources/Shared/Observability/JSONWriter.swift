@@ -32,6 +32,14 @@ enum JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Appends the UTF-8 bytes of `text` with one copy when the string is native (the generic
+    /// `append(contentsOf: text.utf8)` walks it byte by byte).
+    @inline(__always) static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
     @inline(__always) private static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
     }
