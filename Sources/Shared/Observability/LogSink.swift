@@ -68,12 +68,14 @@ public final class LogSink: Sendable {
 
     /// Creates a sink and starts its writer thread.
     /// - Parameters:
-    ///   - capacity: bytes buffered at most between two writes (default 4 MiB).
+    ///   - capacity: bytes buffered at most between two writes (default 16 MiB: about a second of
+    ///     a busy access log, so a disk that stalls the writer briefly, e.g. behind another
+    ///     process's fsync storm, does not cost lines; memory is only used while it is needed).
     ///   - wakeThreshold: buffered bytes at which a caller wakes the writer early (default
     ///     64 KiB, at most a quarter of `capacity`, so a burst wakes it well before lines drop).
     ///   - flushInterval: the longest a line waits before it is written (default 20 ms).
     ///   - target: a file descriptor (not closed by the sink) or a closure.
-    public init(capacity: Int = 4 << 20, wakeThreshold: Int = 64 << 10, flushInterval: Duration = .milliseconds(20),
+    public init(capacity: Int = 16 << 20, wakeThreshold: Int = 64 << 10, flushInterval: Duration = .milliseconds(20),
                 target: Target) {
         precondition(capacity > 0, "LogSink capacity must be positive")
         precondition(flushInterval > .zero, "LogSink flushInterval must be positive")
@@ -184,8 +186,9 @@ public final class LogSink: Sendable {
                 appendDropReport(reported: &reported, to: &spare)
                 write(spare)
             }
-            // Keep the capacity so that a steady stream of logs does not reallocate.
-            spare.removeAll(keepingCapacity: true)
+            // Keep the capacity so that a steady stream of logs does not reallocate, but not
+            // the megabytes a stall left behind.
+            if spare.capacity > 1 << 20 { spare = [] } else { spare.removeAll(keepingCapacity: true) }
             if stopped { break }
         }
         writerDone.signal()
