@@ -154,7 +154,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
         head = nil
         inFlight = false
         context.observer?.requestCompleted(request, response: response, route: request.routeTemplate,
-                                           durationSeconds: Double(connection.loop.now() &- startedAt) / 1000)
+                                           durationSeconds: Double(connection.loop.now() &- startedAt) / 1000,
+                                           loop: connection.loop.index)
         guard !closing, connection.isOpen else { return }
 
         if response.status == 101, let upgrade = response.upgrade {
@@ -165,7 +166,8 @@ final class HTTPConnectionHandler: ConnectionHandler {
         let keepAlive = h.keepAlive && !peerClosed && !context.isDraining
             && !response.headers.containsToken("close", in: "Connection")
         connection.write(HTTPResponseSerializer.serialize(response, isHead: h.method == .head, keepAlive: keepAlive,
-                                                          requestVersion: h.version))
+                                                          requestVersion: h.version,
+                                                          date: context.httpDate(onLoop: connection.loop.index)))
         guard keepAlive else {
             closeGracefully()
             return

@@ -8,7 +8,13 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
     private var fields: [Element]
 
     public init() { fields = [] }
-    public init(_ fields: [(String, String)]) { self.fields = fields.map { (name: $0.0, value: $0.1) } }
+    public init(_ fields: [(String, String)]) {
+        // Room for the couple of fields the server adds (X-Request-Id) without reallocating.
+        var copied: [Element] = []
+        copied.reserveCapacity(fields.count + 2)
+        for (name, value) in fields { copied.append((name: name, value: value)) }
+        self.fields = copied
+    }
     public init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
 
     public var count: Int { fields.count }
@@ -33,7 +39,7 @@ public struct HTTPHeaders: Sendable, Sequence, Equatable, ExpressibleByDictionar
 
     /// Replaces every field named `name` with one field.
     public mutating func set(_ name: String, _ value: String) {
-        remove(name)
+        if contains(name) { remove(name) }
         fields.append((name: name, value: value))
     }
 

@@ -39,6 +39,8 @@ public struct HTTPRequest: Sendable {
 
     /// Path and decoded query of a target; an absolute-form target (`http://h/p`) keeps only its path.
     static func split(_ target: String) -> (String, [String: String]) {
+        // The common origin-form target without a query is its own path: no copy, no scan by Character.
+        if target.utf8.first == UInt8(ascii: "/") && !target.utf8.contains(UInt8(ascii: "?")) { return (target, [:]) }
         var rest = Substring(target)
         if !rest.hasPrefix("/"), let scheme = rest.range(of: "://") {
             let afterScheme = rest[scheme.upperBound...]

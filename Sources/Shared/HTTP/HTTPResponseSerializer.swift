@@ -1,4 +1,7 @@
 /// Writes a response head and body as HTTP/1.1 bytes.
+///
+/// Straight into one byte array sized up front: building the head as a String and converting
+/// it was a visible share of a small response's cost.
 public enum HTTPResponseSerializer {
     /// The bytes of `response`.
     /// - Parameters:
@@ -7,48 +10,97 @@ public enum HTTPResponseSerializer {
     ///   - requestVersion: an HTTP/1.0 client kept alive needs `Connection: keep-alive`.
     public static func serialize(_ response: HTTPResponse, isHead: Bool = false, keepAlive: Bool,
                                  requestVersion: HTTPVersion = .http1_1, date: String = HTTPDate.now()) -> [UInt8] {
-        var head = "HTTP/1.1 \(response.status) \(HTTPStatus.reasonPhrase(response.status))\r\n"
-        head.reserveCapacity(256)
         let noBody = HTTPStatus.forbidsBody(response.status)
+        let sendBody = !isHead && !noBody
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160 + response.headers.count * 48 + (sendBody ? response.body.count : 0))
+        JSONWriter.appendUTF8("HTTP/1.1 ", to: &bytes)
+        appendDecimal(response.status, to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        JSONWriter.appendUTF8(HTTPStatus.reasonPhrase(response.status), to: &bytes)
+        appendCRLF(to: &bytes)
         var sawContentType = false
         for (name, value) in response.headers {
-            // The serializer owns framing and connection headers; a handler's copy would lie.
-            if HTTPHeaders.namesEqual(name, "Content-Length") || HTTPHeaders.namesEqual(name, "Transfer-Encoding")
-                || HTTPHeaders.namesEqual(name, "Date") || HTTPHeaders.namesEqual(name, "Connection") {
-                continue
+            switch skipOrNote(name) {
+            case .skip: continue  // the serializer owns framing and connection headers; a handler's copy would lie
+            case .contentType: sawContentType = true
+            case .keep: break
             }
-            if HTTPHeaders.namesEqual(name, "Content-Type") { sawContentType = true }
-            head += name
-            head += ": "
-            head += sanitized(value)
-            head += "\r\n"
+            JSONWriter.appendUTF8(name, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(UInt8(ascii: " "))
+            appendSanitized(value, to: &bytes)
+            appendCRLF(to: &bytes)
         }
-        head += "Date: \(date)\r\n"
+        JSONWriter.appendUTF8("Date: ", to: &bytes)
+        JSONWriter.appendUTF8(date, to: &bytes)
+        appendCRLF(to: &bytes)
         if response.status == 101 {
-            head += "Connection: Upgrade\r\n"
+            JSONWriter.appendUTF8("Connection: Upgrade\r\n", to: &bytes)
         } else {
             if !noBody {
-                head += "Content-Length: \(response.body.count)\r\n"
-                if !sawContentType && !response.body.isEmpty { head += "Content-Type: application/octet-stream\r\n" }
+                JSONWriter.appendUTF8("Content-Length: ", to: &bytes)
+                appendDecimal(response.body.count, to: &bytes)
+                appendCRLF(to: &bytes)
+                if !sawContentType && !response.body.isEmpty {
+                    JSONWriter.appendUTF8("Content-Type: application/octet-stream\r\n", to: &bytes)
+                }
             }
             if !keepAlive {
-                head += "Connection: close\r\n"
+                JSONWriter.appendUTF8("Connection: close\r\n", to: &bytes)
             } else if requestVersion == .http1_0 {
-                head += "Connection: keep-alive\r\n"
+                JSONWriter.appendUTF8("Connection: keep-alive\r\n", to: &bytes)
             }
         }
-        head += "\r\n"
-        var bytes = Array(head.utf8)
-        if !isHead && !noBody { bytes += response.body }
+        appendCRLF(to: &bytes)
+        if sendBody { bytes.append(contentsOf: response.body) }
         return bytes
     }
 
     /// `100 Continue`, sent when a client waits for it before its body.
     public static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
-    /// A header value cannot carry CR or LF: that would let a value inject headers.
-    private static func sanitized(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else { return value }
-        return String(value.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
+    @inline(__always) private static func appendCRLF(to bytes: inout [UInt8]) {
+        bytes.append(0x0D)
+        bytes.append(0x0A)
+    }
+
+    private enum HeaderRole { case keep, skip, contentType }
+
+    /// Compares only names of the right length, so most headers cost one length check each.
+    private static func skipOrNote(_ name: String) -> HeaderRole {
+        switch name.utf8.count {
+        case 4: return HTTPHeaders.namesEqual(name, "Date") ? .skip : .keep
+        case 10: return HTTPHeaders.namesEqual(name, "Connection") ? .skip : .keep
+        case 12: return HTTPHeaders.namesEqual(name, "Content-Type") ? .contentType : .keep
+        case 14: return HTTPHeaders.namesEqual(name, "Content-Length") ? .skip : .keep
+        case 17: return HTTPHeaders.namesEqual(name, "Transfer-Encoding") ? .skip : .keep
+        default: return .keep
+        }
+    }
+
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        JSONWriter.appendInt(Int64(value), to: &bytes)
+    }
+
+    /// A header value cannot carry CR or LF: that would let a value inject headers. Each
+    /// `\r`, `\n` or `\r\n` becomes one space (a CRLF pair is one Character).
+    private static func appendSanitized(_ value: String, to bytes: inout [UInt8]) {
+        let utf8 = value.utf8
+        let clean: Bool? = utf8.withContiguousStorageIfAvailable { raw in
+            guard !raw.contains(where: { $0 == 0x0D || $0 == 0x0A }) else { return false }
+            bytes.append(contentsOf: raw)
+            return true
+        }
+        if clean == true { return }
+        var previousCR = false
+        for byte in utf8 {
+            if byte == 0x0A && previousCR {
+                previousCR = false
+                continue
+            }
+            previousCR = byte == 0x0D
+            bytes.append(byte == 0x0D || byte == 0x0A ? 0x20 : byte)
+        }
     }
 }

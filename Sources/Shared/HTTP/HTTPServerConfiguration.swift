@@ -29,6 +29,10 @@ public struct HTTPServerConfiguration: Sendable {
 public protocol HTTPServerObserver: Sendable {
     /// A request was answered; `route` is its template (nil for unmatched paths).
     func requestCompleted(_ request: HTTPRequest, response: HTTPResponse, route: String?, durationSeconds: Double)
+    /// The same, called by the server on the thread of loop `loop` (its `EventLoop.index`), so
+    /// an observer can keep per-loop state without locks. Defaults to the method above.
+    func requestCompleted(_ request: HTTPRequest, response: HTTPResponse, route: String?, durationSeconds: Double,
+                          loop: Int)
     /// A request was refused before routing (malformed, too large): answered `error.status` and closed.
     func requestRejected(_ error: HTTPParseError, peer: SocketAddress)
     /// The connection count changed (opened: +1, closed: -1).
@@ -36,6 +40,10 @@ public protocol HTTPServerObserver: Sendable {
 }
 
 extension HTTPServerObserver {
+    public func requestCompleted(_ request: HTTPRequest, response: HTTPResponse, route: String?,
+                                 durationSeconds: Double, loop: Int) {
+        requestCompleted(request, response: response, route: route, durationSeconds: durationSeconds)
+    }
     public func requestRejected(_ error: HTTPParseError, peer: SocketAddress) {}
     public func connectionsChanged(by delta: Int) {}
 }

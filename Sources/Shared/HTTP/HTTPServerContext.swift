@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// What every connection of one `HTTPServer` shares: the router, limits, worker pool,
@@ -40,6 +41,10 @@ final class HTTPServerContext: Sendable {
         }
     }
 
+    /// The `Date` header value, formatted once per second per loop (no lock shared by loops).
+    /// Loop thread only.
+    func httpDate(onLoop index: Int) -> String { perLoop[index].httpDate() }
+
     /// The connections of loop `index`. Loop thread only.
     func handlers(onLoop index: Int) -> [HTTPConnectionHandler] { Array(perLoop[index].handlers.values) }
 }
@@ -50,4 +55,17 @@ final class HTTPServerContext: Sendable {
 /// only on that loop's thread (connection callbacks and tasks handed over with `execute`).
 final class LoopConnections: @unchecked Sendable {
     var handlers: [ObjectIdentifier: HTTPConnectionHandler] = [:]
+    private var dateSecond = -1
+    private var dateText = ""
+
+    func httpDate() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME_COARSE, &now)
+        let second = Int(now.tv_sec)
+        if second != dateSecond {
+            dateSecond = second
+            dateText = HTTPDate.format(epochSecond: second)
+        }
+        return dateText
+    }
 }

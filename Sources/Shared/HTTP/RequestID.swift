@@ -22,8 +22,22 @@ public enum RequestID {
 
     public static func generate() -> String {
         let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return "\(prefix)-\(String(n, radix: 16))"
+        // `prefix-hex(n)` written in place: interpolation and `String(radix:)` cost more than the rest.
+        var digits = 1
+        while digits < 16 && n >> (4 * UInt64(digits)) != 0 { digits += 1 }
+        return String(unsafeUninitializedCapacity: 17 + digits) { out in
+            var i = 0
+            for byte in prefix.utf8 { out[i] = byte; i += 1 }
+            out[i] = UInt8(ascii: "-"); i += 1
+            for shift in stride(from: digits - 1, through: 0, by: -1) {
+                out[i] = hex[Int((n >> (4 * UInt64(shift))) & 0xF)]
+                i += 1
+            }
+            return i
+        }
     }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func isSane(_ id: String) -> Bool {
         let utf8 = id.utf8

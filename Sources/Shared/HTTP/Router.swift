@@ -64,17 +64,38 @@ public final class Router: Sendable {
         }
         self.nodes = nodes
         self.compiled = compiled
+        // Paths made of literal segments only, by their full text (e.g. `/actuator/health`).
+        var literalPaths: [String: Int] = [:]
+        func walk(_ node: Int, _ path: String) {
+            // Keyed exactly as `route` splits paths: "/a/b" is segments a, b (and "" is none).
+            if !nodes[node].handlers.isEmpty { literalPaths[path] = node }
+            for (segment, next) in nodes[node].literals { walk(next, path + "/" + segment) }
+        }
+        walk(0, "")
+        self.literalPaths = literalPaths
         self.notFound = Router.wrap({ _ in throw Problem.notFound(detail: "no such route") }, in: middleware,
                                     mapping: errorMapper)
         self.middleware = middleware
         self.errorMapper = errorMapper
     }
 
+    /// Terminal nodes reached by literal segments only. The depth-first search below tries
+    /// literals first, so such a node is always its first candidate: when it has a handler for
+    /// the method, the search would pick it, and this lookup finds it without splitting the path.
+    private let literalPaths: [String: Int]
     private let middleware: [HTTPMiddleware]
     private let errorMapper: HTTPErrorMapper
 
     /// Finds the route for `request`, filling its `pathParameters` and `routeTemplate`.
     public func route(_ request: inout HTTPRequest) -> Route {
+        if let node = literalPaths[request.path] {
+            let handlers = nodes[node].handlers
+            if let index = handlers[request.method] ?? (request.method == .head ? handlers[.get] : nil) {
+                request.pathParameters = [:]
+                request.routeTemplate = compiled[index].template
+                return Route(kind: compiled[index].kind, template: compiled[index].template, respond: compiled[index].respond)
+            }
+        }
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         var parameters: [String: String] = [:]
         var candidates: [(node: Int, parameters: [String: String])] = []

@@ -6,6 +6,15 @@ enum JSONWriter {
 
     /// Appends `text` as a quoted JSON string, escaping quotes, backslashes and control characters.
     static func appendString(_ text: String, to out: inout [UInt8]) {
+        // Most strings (paths, ids, labels) need no escaping: copy them in one go.
+        let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard !bytes.contains(where: needsEscape) else { return false }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return true
+        }
+        if copied == true { return }
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -23,13 +32,54 @@ enum JSONWriter {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Appends the UTF-8 bytes of `text` with one copy when the string is native (the generic
+    /// `append(contentsOf: text.utf8)` walks it byte by byte).
+    @inline(__always) static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+            out.append(contentsOf: text.utf8)
+        }
+    }
+
+    @inline(__always) private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+    }
+
+    /// Appends the decimal digits of `value` (no String on the way).
+    static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { raw in
+            repeat {
+                raw[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(contentsOf: raw[(24 - count)...])
+        }
+    }
+
+    /// Appends `value` exactly as `String(value)` writes it; whole numbers (the access log's
+    /// millisecond durations, mostly) skip the general float formatting.
+    static func appendDouble(_ value: Double, to out: inout [UInt8]) {
+        if value == value.rounded(.towardZero) && abs(value) < 1e15 && !(value == 0 && value.sign == .minus) {
+            appendInt(Int64(value), to: &out)
+            out.append(UInt8(ascii: "."))
+            out.append(UInt8(ascii: "0"))
+        } else if value.isFinite {
+            out.append(contentsOf: String(value).utf8)
+        } else {
+            // JSON has no NaN or infinity: write them as strings rather than emit invalid JSON.
+            appendString(String(value), to: &out)
+        }
+    }
+
     static func appendValue(_ value: LogValue, to out: inout [UInt8]) {
         switch value {
         case .string(let s): appendString(s, to: &out)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
-        case .double(let d):
-            // JSON has no NaN or infinity: write them as strings rather than emit invalid JSON.
-            if d.isFinite { out.append(contentsOf: String(d).utf8) } else { appendString(String(d), to: &out) }
+        case .int(let i): appendInt(i, to: &out)
+        case .double(let d): appendDouble(d, to: &out)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
         case .null: out.append(contentsOf: "null".utf8)
         }
