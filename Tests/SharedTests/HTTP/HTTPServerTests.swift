@@ -251,6 +251,12 @@ final class TestHTTPServer {
         #expect(busy.allSatisfy { $0?.headers["retry-after"] == "1" })
     }
 
+    /// The slow request is in flight once a worker runs it (a fixed sleep raced a busy machine).
+    static func waitUntilBusy(_ workers: WorkerPool) -> Bool {
+        for _ in 0..<400 where workers.busyCount == 0 { usleep(5_000) }
+        return workers.busyCount > 0
+    }
+
     @Test func drainFinishesInFlightRequestsAndClosesIdleOnes() throws {
         let s = try TestHTTPServer()
         let idle = try RawHTTPClient(port: s.port)
@@ -258,7 +264,7 @@ final class TestHTTPServer {
         #expect(idle.readResponses(1).count == 1)
         let busy = try RawHTTPClient(port: s.port)
         busy.send("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n")
-        usleep(50_000)
+        #expect(Self.waitUntilBusy(s.workers))
         let started = Date()
         let clean = s.server.drain(deadline: .seconds(3))
         #expect(clean)
@@ -275,7 +281,7 @@ final class TestHTTPServer {
         let s = try TestHTTPServer()
         let busy = try RawHTTPClient(port: s.port)
         busy.send("GET /slow?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n")
-        usleep(50_000)
+        #expect(Self.waitUntilBusy(s.workers))
         let started = Date()
         #expect(!s.server.drain(deadline: .milliseconds(200)))
         #expect(Date().timeIntervalSince(started) < 1)
