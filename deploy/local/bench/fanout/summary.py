@@ -1,0 +1,47 @@
+"""The closing figures of bench-fanout.sh from its step lines (JSON, one per line, on stdin).
+
+usage: summary.py P99_TARGET_MS COMPARE_RATE < steps.jsonl
+"""
+import json
+import sys
+
+
+def main() -> None:
+    target, compare = float(sys.argv[1]), int(sys.argv[2])
+    steps = [json.loads(line) for line in sys.stdin if line.strip()]
+    loaded = [s for s in steps if "deliveries" in s]
+    relay = [s for s in loaded if s["side"] == "ChatRelay"]
+    node = [s for s in loaded if s["side"] == "node-peer"]
+
+    def holds(step):
+        return step["p99_ms"] is not None and step["p99_ms"] <= target and step["delivered_fraction"] >= 0.99 and step["failed"] == 0
+
+    print("== summary")
+    best = max((s for s in relay if holds(s)), key=lambda s: s["rate"], default=None)
+    if best:
+        print(f"  ChatRelay holds p99 <= {target:g} ms up to {best['rate']} events/s tried: "
+              f"{best['deliveries_per_s']:,} deliveries/s (p50 {best['p50_ms']} ms, p99 {best['p99_ms']} ms)")
+    else:
+        low = min(relay, key=lambda s: s["rate"], default=None)
+        where = f" (lowest tried: {low['rate']} events/s, p99 {low['p99_ms']} ms)" if low else ""
+        print(f"  ChatRelay did not hold p99 <= {target:g} ms at any rate tried{where}: MISSED")
+    for side, runs in (("ChatRelay", relay), ("node-peer", node)):
+        for s in runs:
+            print(f"  {side:<9} {s['rate']:>5} ev/s: {s['deliveries_per_s']:>8,} deliveries/s, p50 {s['p50_ms']} ms, "
+                  f"p99 {s['p99_ms']} ms, {s['deliveries_per_cpu_s']:,} deliveries/CPU-s")
+    r = next((s for s in relay if s["rate"] == compare), None)
+    n = next((s for s in node if s["rate"] == compare), None)
+    if r and n and r["deliveries_per_cpu_s"] and n["deliveries_per_cpu_s"]:
+        ratio = r["deliveries_per_cpu_s"] / n["deliveries_per_cpu_s"]
+        verdict = "meets" if ratio >= 3 else "MISSES"
+        print(f"  deliveries per CPU-second at {compare} ev/s: ChatRelay {r['deliveries_per_cpu_s']:,}, "
+              f"node-peer {n['deliveries_per_cpu_s']:,}; ratio relay/node {ratio:.2f} ({verdict} the 3x target)")
+    for s in steps:
+        if s.get("fresh"):
+            per = s["idle_kib_per_connection"]
+            mark = "" if s["side"] != "ChatRelay" or s["connections"] < 18000 else (" (meets <= 4 KiB)" if per <= 4 else " (MISSES <= 4 KiB)")
+            print(f"  idle RSS per connection, {s['side']}, {s['connections']:,} connections: {per} KiB{mark}")
+
+
+if __name__ == "__main__":
+    main()
