@@ -4,8 +4,9 @@ usage: step_result.py SIDE CONNECTIONS ROOMS RATE CLK_TCK CPU0 CPU1 RSS0_KIB RSS
 
 Several WSLOAD_JSON arguments (one per load-client process) are merged: counts add up, and
 the latency percentiles are the worst process's (a bound, since each histogram stays private).
-PUBLISH_JSON is "-" for an idle step. FANOUT_FRESH=1: the process was fresh (RSS counts). Deliveries are the frames carrying the publisher's
-"t" (welcome and other frames excluded); expected = events sent x members per room.
+PUBLISH_JSON is "-" for an idle step; FANOUT_FRESH=1 says the server had served no one before (its
+RSS figure counts). Deliveries are the frames carrying the publisher's "t" (welcome and other
+frames excluded); expected = events sent x members per room.
 """
 import json
 import os

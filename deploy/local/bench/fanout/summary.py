@@ -1,13 +1,16 @@
 """The closing figures of bench-fanout.sh from its step lines (JSON, one per line, on stdin).
 
-usage: summary.py P99_TARGET_MS COMPARE_RATE < steps.jsonl
+usage: summary.py P99_TARGET_MS COMPARE_RATE FIXED_RATE < steps.jsonl
+
+FIXED_RATE is the highest rate where ChatRelay held the p99 target (or COMPARE_RATE when it held
+none); the headline ratio of deliveries per CPU-second is at FIXED_RATE.
 """
 import json
 import sys
 
 
 def main() -> None:
-    target, compare = float(sys.argv[1]), int(sys.argv[2])
+    target, compare, fixed = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     steps = [json.loads(line) for line in sys.stdin if line.strip()]
     loaded = [s for s in steps if "deliveries" in s]
     relay = [s for s in loaded if s["side"] == "ChatRelay"]
@@ -29,12 +32,15 @@ def main() -> None:
         for s in runs:
             print(f"  {side:<9} {s['rate']:>5} ev/s: {s['deliveries_per_s']:>8,} deliveries/s, p50 {s['p50_ms']} ms, "
                   f"p99 {s['p99_ms']} ms, {s['deliveries_per_cpu_s']:,} deliveries/CPU-s")
-    r = next((s for s in relay if s["rate"] == compare), None)
-    n = next((s for s in node if s["rate"] == compare), None)
-    if r and n and r["deliveries_per_cpu_s"] and n["deliveries_per_cpu_s"]:
+    for rate in sorted({compare, fixed}, key=lambda x: (x != fixed, x)):
+        r = next((s for s in relay if s["rate"] == rate), None)
+        n = next((s for s in node if s["rate"] == rate), None)
+        if not (r and n and r["deliveries_per_cpu_s"] and n["deliveries_per_cpu_s"]):
+            continue
         ratio = r["deliveries_per_cpu_s"] / n["deliveries_per_cpu_s"]
         verdict = "meets" if ratio >= 3 else "MISSES"
-        print(f"  deliveries per CPU-second at {compare} ev/s: ChatRelay {r['deliveries_per_cpu_s']:,}, "
+        label = "fixed rate" if rate == fixed else "reference rate"
+        print(f"  deliveries per CPU-second at {rate} ev/s ({label}): ChatRelay {r['deliveries_per_cpu_s']:,}, "
               f"node-peer {n['deliveries_per_cpu_s']:,}; ratio relay/node {ratio:.2f} ({verdict} the 3x target)")
     for s in steps:
         if s.get("fresh"):
