@@ -13,7 +13,8 @@
 #
 # Knobs (environment, defaults in brackets): FANOUT_CONNECTIONS [10000] FANOUT_ROOMS [10]
 #   FANOUT_RATES ["50 100 200 400 800"] FANOUT_COMPARE_RATE [100]
-#   FANOUT_SECONDS [6] per step, FANOUT_P99_MS [50], FANOUT_IDLE_CONNECTIONS [18000],
+#   FANOUT_SECONDS [6] per step, FANOUT_ROUNDS [2] runs of each side at the fixed rate
+#   (alternating; the best counts), FANOUT_P99_MS [50], FANOUT_IDLE_CONNECTIONS [18000],
 #   FANOUT_LOOPS [nproc] relay event loops, FANOUT_SOURCES [20] client source addresses
 #   127.0.0.1..127.0.0.K, FANOUT_SHARED (the shared bench kit; default ../shared/bench
 #   beside the repo), FANOUT_KEEP=1 keeps the temp dir (logs, step JSON).
@@ -24,6 +25,7 @@ ROOMS=${FANOUT_ROOMS:-10}
 RATES=${FANOUT_RATES:-50 100 200 400 800}
 COMPARE=${FANOUT_COMPARE_RATE:-100}
 SECS=${FANOUT_SECONDS:-6}
+ROUNDS=${FANOUT_ROUNDS:-2}
 P99=${FANOUT_P99_MS:-50}
 IDLE=${FANOUT_IDLE_CONNECTIONS:-18000}
 LOOPS=${FANOUT_LOOPS:-$(nproc)}
@@ -37,7 +39,7 @@ HERE="$ROOT/deploy/local/bench/fanout"
 say() { printf '%s\n' "$*"; }
 die() { printf 'bench-fanout: %s\n' "$*" >&2; exit 1; }
 
-for v in CONNS ROOMS COMPARE SECS P99 IDLE LOOPS SOURCES; do
+for v in CONNS ROOMS COMPARE SECS ROUNDS P99 IDLE LOOPS SOURCES; do
     [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 for r in $RATES; do [[ $r =~ ^[1-9][0-9]*$ ]] || die "rates must be positive integers (got '$r')"; done
@@ -203,13 +205,11 @@ say "== ChatRelay ($LOOPS loops), $CONNS connections in $ROOMS rooms, ${SECS} s 
 start_relay
 export FANOUT_FRESH=1
 FIXED=""
-ran_compare=""
 for rate in $(tr ' ' '\n' <<<"$RATES $COMPARE" | sort -nu); do
     step ChatRelay "$RELAY_PID" "$RELAY_PORT" "$CONNS" "$rate"
     holds && FIXED=$rate
     (( rate >= COMPARE )) && saturated && break
 done
-stop_pid "$RELAY_PID"
 if [[ -n $FIXED ]]; then
     say "  fixed rate: $FIXED events/s (the highest tried where ChatRelay holds p99 <= $P99 ms)"
 else
@@ -222,6 +222,14 @@ say "== node-peer, $CONNS connections in $ROOMS rooms"
 start_node
 export FANOUT_FRESH=1
 for rate in $(printf '%s\n' "$COMPARE" "$FIXED" | sort -nu); do step node-peer "$NODE_PID" "$NODE_PORT" "$CONNS" "$rate"; done
+
+# ---- more rounds at the fixed rate, alternating (neighbours come and go) --------------------
+for (( round = 2; round <= ROUNDS; round++ )); do
+    say "== round $round at $FIXED events/s"
+    step ChatRelay "$RELAY_PID" "$RELAY_PORT" "$CONNS" "$FIXED"
+    step node-peer "$NODE_PID" "$NODE_PORT" "$CONNS" "$FIXED"
+done
+stop_pid "$RELAY_PID"
 stop_pid "$NODE_PID"
 
 # ---- ChatRelay idle at IDLE connections ---------------------------------------------------
