@@ -59,6 +59,19 @@ def main() -> None:
         print(f"  deliveries per CPU-second at {rate} ev/s ({label}, best of {r_runs} / {n_runs} runs): "
               f"ChatRelay {r['deliveries_per_cpu_s']:,}, node-peer {n['deliveries_per_cpu_s']:,}; "
               f"ratio relay/node {ratio:.2f} ({verdict} the 3x target)" + (f" [{'; '.join(notes)}]" if notes else ""))
+    # Efficiency at each side's best complete run, whatever the rate: the relay flushes once per
+    # loop turn, so it gets cheaper per delivery as load rises, where the peer writes per send.
+    peaks = {}
+    for side, runs in (("ChatRelay", relay), ("node-peer", node)):
+        complete = [s for s in runs if s["delivered_fraction"] >= 0.99 and s["deliveries_per_cpu_s"]]
+        peaks[side] = max(complete or [s for s in runs if s["deliveries_per_cpu_s"]],
+                          key=lambda s: s["deliveries_per_cpu_s"], default=None)
+    r, n = peaks["ChatRelay"], peaks["node-peer"]
+    if r and n:
+        print(f"  best run of each (everything delivered where possible): ChatRelay {r['deliveries_per_cpu_s']:,} "
+              f"deliveries/CPU-s at {r['rate']} ev/s ({r['delivered_fraction']:.0%} delivered), node-peer "
+              f"{n['deliveries_per_cpu_s']:,} at {n['rate']} ev/s ({n['delivered_fraction']:.0%}); "
+              f"ratio {r['deliveries_per_cpu_s'] / n['deliveries_per_cpu_s']:.2f}")
     for s in steps:
         if s.get("fresh"):
             per = s["idle_kib_per_connection"]
