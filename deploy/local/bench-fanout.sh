@@ -170,6 +170,8 @@ step() {
     while (( $(established "$port") < n && $(now_ms) < t0 + CONNECT_BUDGET * 1000 )); do sleep 0.2; done
     sleep_until_ms $(( t0 + (CONNECT_BUDGET + SETTLE) * 1000 ))
     rss1=$(rss_kib "$pid"); c0=$(cpu_ticks "$pid")
+    local client_ticks=0 lp
+    for lp in "${lpids[@]}"; do client_ticks=$(( client_ticks - $(cpu_ticks "$lp" 2>/dev/null || echo 0) )); done
     if (( rate > 0 )); then
         published=$("$PY" "$HERE/publish_events.py" "$ROOMS" "$rate" "$SECS")
     fi
@@ -177,12 +179,13 @@ step() {
     # clients' exit (n closes to handle) is not counted.
     sleep_until_ms $(( t0 + duration * 1000 - 300 ))
     c1=$(cpu_ticks "$pid")
+    for lp in "${lpids[@]}"; do client_ticks=$(( client_ticks + $(cpu_ticks "$lp" 2>/dev/null || echo 0) )); done
     for i in "${lpids[@]}"; do wait "$i" || true; forget "$i"; done
     for (( i = 0; i < procs; i++ )); do
         [[ -s $TMP/wsload.$i.json ]] || die "wsload produced nothing: $(cat "$TMP/wsload.$i.err")"
         loads+=("$(cat "$TMP/wsload.$i.json")")
     done
-    "$PY" "$HERE/step_result.py" "$side" "$n" "$ROOMS" "$rate" "$(getconf CLK_TCK)" "$c0" "$c1" "$rss0" "$rss1" \
+    FANOUT_CLIENT_TICKS=$client_ticks "$PY" "$HERE/step_result.py" "$side" "$n" "$ROOMS" "$rate" "$(getconf CLK_TCK)" "$c0" "$c1" "$rss0" "$rss1" \
         "$published" "${loads[@]}" >> "$TMP/steps.jsonl"
     export FANOUT_FRESH=0
     # Let the server see every close before the next step measures it.

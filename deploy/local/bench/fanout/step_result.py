@@ -5,8 +5,9 @@ usage: step_result.py SIDE CONNECTIONS ROOMS RATE CLK_TCK CPU0 CPU1 RSS0_KIB RSS
 Several WSLOAD_JSON arguments (one per load-client process) are merged: counts add up, and
 the latency percentiles are the worst process's (a bound, since each histogram stays private).
 PUBLISH_JSON is "-" for an idle step; FANOUT_FRESH=1 says the server had served no one before (its
-RSS figure counts). Deliveries are the frames carrying the publisher's "t" (welcome and other
-frames excluded); expected = events sent x members per room.
+RSS figure counts); FANOUT_CLIENT_TICKS: the load clients' CPU ticks over the window.
+Deliveries are the frames carrying the publisher's "t" (welcome and other frames excluded);
+expected = events sent x members per room.
 """
 import json
 import os
@@ -41,6 +42,9 @@ def main() -> None:
             "delivered_fraction": round(delivered / expected, 4) if expected else None,
             "deliveries_per_s": round(delivered / published["seconds"]),
             "cpu_s": round(cpu, 2),
+            # The load clients' own CPU over the same window, to see whether they, rather
+            # than the server, were the limit (one wsload process uses one core at most).
+            "client_cpu_s": round(int(os.environ.get("FANOUT_CLIENT_TICKS", "0")) / tick, 2),
             "deliveries_per_cpu_s": round(delivered / cpu) if cpu > 0 else None,
             "cpu_us_per_delivery": round(cpu * 1e6 / delivered, 2) if delivered else None,
             "p50_ms": max(w["p50_ms"] for w in loads) if delivered else None,
@@ -50,7 +54,7 @@ def main() -> None:
         line = (f"  {side:<9} {conns:>6} conns {rate:>5} ev/s: {result['deliveries_per_s']:>8,} deliveries/s "
                 f"({result['delivered_fraction']:.1%} of expected), p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
                 f"CPU {result['cpu_s']} s -> {result['deliveries_per_cpu_s']:,} deliveries/CPU-s "
-                f"({result['cpu_us_per_delivery']} us each); open {opened}, failed {failed}, connect {result['connect_s']} s")
+                f"({result['cpu_us_per_delivery']} us each), client CPU {result['client_cpu_s']} s; open {opened}, failed {failed}, connect {result['connect_s']} s")
     else:
         line = (f"  {side:<9} {conns:>6} conns idle: RSS {int(rss0):,} -> {int(rss1):,} KiB = "
                 f"{result['idle_kib_per_connection']} KiB per connection; open {opened}, failed {failed}, "
