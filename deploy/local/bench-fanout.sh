@@ -4,8 +4,9 @@
 #  1. FANOUT_CONNECTIONS WebSocket clients (wsload, C/epoll) in FANOUT_ROOMS rooms, events
 #     published at fixed rates: ChatRelay runs every rate of FANOUT_RATES (and
 #     FANOUT_COMPARE_RATE); the highest where its p99 <= FANOUT_P99_MS is the fixed rate,
-#     and the Node peer runs at that rate and at FANOUT_COMPARE_RATE. Per step: deliveries/s, latency p50/p99,
-#     deliveries per server CPU-second (utime+stime from /proc over the publishing window).
+#     and the Node peer runs at that rate and at FANOUT_COMPARE_RATE. Per step: deliveries/s,
+#     latency p50/p99, deliveries per server CPU-second (utime+stime from /proc over the
+#     publishing window).
 #  2. idle RSS per connection of each fresh server at FANOUT_CONNECTIONS, and of a fresh
 #     ChatRelay at FANOUT_IDLE_CONNECTIONS.
 # Its own redis-server on a free loopback port in a temp dir; loopback only; everything
@@ -192,8 +193,6 @@ step() {
     for _ in $(seq 50); do (( $(established "$port") == 0 )) && break; sleep 0.1; done
 }
 
-# field NAME: that field of the last step line.
-last_field() { "$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readlines()[-1])[sys.argv[2]])' "$TMP/steps.jsonl" "$1"; }
 # holds: the last step kept p99 within the target with everything delivered and no failures.
 holds() {
     "$PY" -c 'import json,sys; s=json.loads(open(sys.argv[1]).readlines()[-1]); t=float(sys.argv[2])
