@@ -111,7 +111,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public static func helpText(for service: Service, usage: [String]) -> String {
         let variables = ConfigVariable.all.filter { $0.services.contains(service) }
         let width = (variables.map(\.name.count).max() ?? 0) + 2
-        var text = usage.map { "Usage: \($0)" }.joined(separator: "\n") + "\n\nEnvironment variables:\n"
+        var text = usage.enumerated().map { ($0.offset == 0 ? "Usage: " : "       ") + $0.element }
+            .joined(separator: "\n") + "\n\nEnvironment variables:\n"
         for variable in variables {
             let padded = variable.name.padding(toLength: width, withPad: " ", startingAt: 0)
             text += "  \(padded)\(variable.meaning) (default: \(variable.defaultValue))\n"
