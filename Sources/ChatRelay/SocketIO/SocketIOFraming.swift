@@ -2,18 +2,18 @@ import Foundation
 import Shared
 
 /// Between the relay protocol's JSON messages and Socket.IO events: a relay message
-/// `{"type":"welcome",...}` goes out as `42["welcome",{"type":"welcome",...}]`; a client event
+/// `{"type":"welcome",...}` goes out (in an Engine.IO message) as `42["welcome",{"type":"welcome",...}]`; a client event
 /// `42["typing",{"roomId":12}]` comes in as the relay message `{"roomId":12,"type":"typing"}`.
 enum SocketIOFraming {
-    /// The Engine.IO text of a relay message as its Socket.IO event (named by its `type`).
+    /// The Socket.IO text of a relay message as its event (named by its `type`).
     static func event(relayText text: String) -> String {
         let type = (try? JSONObject(text).string("type")) ?? nil
-        return "4" + SocketIOPacket.eventText(type ?? "message", text)
+        return SocketIOPacket.eventText(type ?? "message", text)
     }
 
-    /// The Engine.IO text of a live envelope as its Socket.IO event.
+    /// The Socket.IO text of a live envelope as its event.
     static func event(_ envelope: EventEnvelope) -> String {
-        "4" + SocketIOPacket.eventText(envelope.type, envelope.json())
+        SocketIOPacket.eventText(envelope.type, envelope.json())
     }
 
     /// The relay client message an event stands for: its argument (an object, or nothing)
