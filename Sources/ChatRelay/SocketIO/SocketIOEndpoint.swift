@@ -62,6 +62,12 @@ struct SocketIOEndpoint: Sendable {
     }
 
     private func poll(_ sid: String) throws -> HTTPResponse {
+        // Past the threads set aside for held polls, /ws upgrades would wait behind them.
+        guard hub.heldPolls.add(1, ordering: .relaxed).newValue <= SocketIOHub.maxHeldPolls else {
+            hub.heldPolls.subtract(1, ordering: .relaxed)
+            throw Problem.serviceUnavailable(retryAfter: 1, detail: "too many long-polling clients: use the websocket transport")
+        }
+        defer { hub.heldPolls.subtract(1, ordering: .relaxed) }
         let waiter = PollWaiter()
         hub.withSession(sid) { $0.poll(waiter) } missing: { waiter.answer(nil) }
         // The session answers by its next ping at the latest; past that the loop is stuck.

@@ -11,7 +11,7 @@ extension RelayEndToEndTests {
                 "room": RelayIds.next()]
     }
 
-    @Test func theRealPythonSocketIOClientGetsWelcomeEventsResumeAndTypingOverPollingAndWebSocket() async throws {
+    @Test func theRealPythonSocketIOClientGetsWelcomeEventsResumeTypingAndClosesOverPollingAndWebSocket() async throws {
         let stack = try await RelayStack.shared()
         var configuration = stack.baseConfiguration
         configuration["polling"] = Self.socketIOSetup(stack)
@@ -53,6 +53,14 @@ extension RelayEndToEndTests {
             let errors = named("error").compactMap { $0["code"] as? String }
             #expect(errors.sorted() == ["invalid_token", "not_member"], "\(name): \(errors)")
             #expect(run["connectedAfter"] as? Bool == true)
+            // Revoked: the `session.revoked` event, then `close` with the relay's code, then gone.
+            let revoke = run["afterRevoke"] as? [String: Any] ?? [:]
+            let after = revoke["events"] as? [[Any]] ?? []
+            #expect(after.map { $0.first as? String } == ["session.revoked", "close"], "\(name): \(after)")
+            let close = after.last?.last as? [String: Any]
+            #expect((close?["code"] as? NSNumber)?.intValue == 4002, "\(name): \(after)")
+            #expect(close?["reason"] as? String == "session revoked")
+            #expect(revoke["disconnected"] as? Bool == true)
 
             // CONNECT_ERROR `44{"message":...}`, then the Engine.IO close.
             let expected = ["BadToken": "invalid or expired access token", "Expired": "invalid or expired access token",

@@ -1,7 +1,7 @@
 """The real python-socketio client (Socket.IO v5 / Engine.IO v4) against the relays behind
 nginx at /socket.io/: long-polling then the upgrade, and WebSocket only. Each gets its
 `welcome` event, a published room event, resume (a replay and `resumed`), typing across two
-clients, `auth`; bad or missing tokens are refused with CONNECT_ERROR."""
+clients, `auth`, the close of a revoked session; bad or missing tokens are refused with CONNECT_ERROR."""
 import threading
 import time
 
@@ -76,6 +76,11 @@ def scenario(publisher, transports, user, other, room):
     result = {"transport": client.sio.transport(), "welcome": client.named("welcome")[0],
               "events": client.events, "peerTyping": peer.named("typing"), "before": before, "live": live,
               "connectedAfter": client.sio.connected}
+    # The relay's close semantics: a revoked session gets its event, then `close` with 4002.
+    seen = len(client.events)
+    publisher.publish(f"user:{user['userId']}", "session.revoked", {"sid": f"sid-{user['userId']}"})
+    client.wait_for(lambda c: c.disconnected)
+    result["afterRevoke"] = {"events": client.events[seen:], "disconnected": client.disconnected}
     client.sio.disconnect()
     peer.sio.disconnect()
     return result
