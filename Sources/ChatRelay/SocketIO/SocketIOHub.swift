@@ -37,8 +37,6 @@ final class SocketIOHub: Sendable {
     /// A loop for a new polling session (round robin).
     func pickLoop() -> Int { nextLoop.add(1, ordering: .relaxed).newValue % relay.loops.count }
 
-    var openSessions: Int { tables.reduce(0) { $0 + $1.count.load(ordering: .relaxed) } }
-
     /// Runs `body` on the loop owning `sid` with its session, or `missing` there when it has none.
     func withSession(_ sid: String, _ body: @escaping @Sendable (EngineIOConnection) -> Void,
                      missing: @escaping @Sendable () -> Void = {}) {
@@ -53,12 +51,10 @@ final class SocketIOHub: Sendable {
     /// On loop `index`: a new session is registered.
     func register(_ session: EngineIOConnection, loop index: Int) {
         tables[index].sessions[session.sid] = session
-        tables[index].count.store(tables[index].sessions.count, ordering: .relaxed)
     }
 
     func unregister(_ sid: String, loop index: Int) {
         tables[index].sessions[sid] = nil
-        tables[index].count.store(tables[index].sessions.count, ordering: .relaxed)
     }
 
     /// Creates a session on loop `index` (from any thread); `then` runs there with it.
@@ -77,8 +73,7 @@ final class SocketIOHub: Sendable {
 }
 
 /// One loop's sessions by sid. Safety of `@unchecked Sendable`: `sessions` is touched only on
-/// that loop (`SocketIOHub` hops there); `count` is atomic for the gauge.
+/// that loop (`SocketIOHub` hops there, `register`/`unregister` run there).
 final class SocketIOLoopTable: @unchecked Sendable {
     var sessions: [String: EngineIOConnection] = [:]
-    let count = Atomic<Int>(0)
 }
