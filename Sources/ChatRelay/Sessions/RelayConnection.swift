@@ -1,8 +1,9 @@
 import Foundation
 import Shared
 
-/// One relay WebSocket on its loop: feeds the socket's messages and the hub's events to a
-/// `RelaySession` and carries out the actions it returns. Loop-confined.
+/// One relay connection on its loop: feeds the client's messages and the hub's events to a
+/// `RelaySession` and carries out the actions it returns, over a `RelayTransport` (the `/ws`
+/// WebSocket, or a Socket.IO session). Loop-confined.
 ///
 /// Ping and silence are the socket's (`WebSocketConnection` sees pongs); token expiry and
 /// the welcome deadline come from the session through the loop's `DeadlineWheel`.
@@ -10,7 +11,7 @@ final class RelayConnection: WebSocketDelegate {
     let id: UInt64
     let userId: Int64
     private var session: RelaySession
-    private var socket: WebSocketConnection?
+    private var transport: RelayTransport?
     private unowned let hub: LoopHub
     private let sendQueueCap: Int
     /// The close code the socket reported (for the log line).
@@ -41,13 +42,11 @@ final class RelayConnection: WebSocketDelegate {
     // MARK: WebSocketDelegate
 
     func webSocketOpened(_ socket: WebSocketConnection) {
-        self.socket = socket
-        guard hub.add(self) else { return }
-        perform(session.start())
+        attach(WebSocketRelayTransport(socket))
     }
 
     func webSocket(_ socket: WebSocketConnection, receivedText text: String) {
-        perform(session.received(text: text, now: hub.loop.now()))
+        received(text: text)
     }
 
     func webSocket(_ socket: WebSocketConnection, receivedBinary bytes: [UInt8]) {
@@ -55,7 +54,26 @@ final class RelayConnection: WebSocketDelegate {
     }
 
     func webSocketClosed(_ socket: WebSocketConnection, code: UInt16, reason: String) {
-        self.socket = nil
+        transportClosed(code: code)
+    }
+
+    // MARK: any transport
+
+    /// The transport is ready: register with the hub and start the session.
+    func attach(_ transport: RelayTransport) {
+        self.transport = transport
+        guard hub.add(self) else { return }
+        perform(session.start())
+    }
+
+    /// One client message (the relay protocol's JSON text).
+    func received(text: String) {
+        perform(session.received(text: text, now: hub.loop.now()))
+    }
+
+    /// The transport is gone (exactly once); `code` is for the log line.
+    func transportClosed(code: UInt16) {
+        transport = nil
         closeCode = code
         hub.remove(self, leaving: session.closed())
     }
@@ -69,10 +87,10 @@ final class RelayConnection: WebSocketDelegate {
     func deliver(_ event: EventEnvelope, frame: SharedBytes) {
         // Most events are room events for a welcomed member: no action list, no rescheduling.
         if let send = session.quickDelivery(event) {
-            if send { self.send(frame) }
+            if send { self.send(event: event, frame: frame) }
             return
         }
-        perform(session.deliver(event), frame: frame)
+        perform(session.deliver(event), event: event, frame: frame)
     }
 
     func tick(now: UInt64) { perform(session.tick(now: now)) }
@@ -81,14 +99,14 @@ final class RelayConnection: WebSocketDelegate {
 
     // MARK: actions
 
-    private func perform(_ actions: [SessionAction], frame: SharedBytes? = nil) {
+    private func perform(_ actions: [SessionAction], event: EventEnvelope? = nil, frame: SharedBytes? = nil) {
         for action in actions {
             switch action {
-            case .sendText(let text): send(WebSocketFrameEncoder.text(text))
-            case .sendEvent: if let frame { send(frame) }
-            case .sendPing: socket?.connection.write(WebSocketFrameEncoder.ping())
-            case .close(let code, let reason): socket?.close(code: code, reason: reason)
-            case .drop: socket?.connection.close()
+            case .sendText(let text): send(text: text)
+            case .sendEvent: if let event, let frame { send(event: event, frame: frame) }
+            case .sendPing: transport?.sendPing()
+            case .close(let code, let reason): transport?.close(code: code, reason: reason)
+            case .drop: transport?.drop()
             case .join(let channel): hub.join(self, channel)
             case .leave(let channel): hub.leave(id, channel)
             case .fetchRooms(let userId): fetchRooms(userId)
@@ -100,25 +118,36 @@ final class RelayConnection: WebSocketDelegate {
         if session.isOpen { hub.reschedule(id, at: session.nextDeadline) }
     }
 
-    private func send(_ frame: SharedBytes) {
-        guard let socket, socket.isOpen else { return }
+    private func send(text: String) {
+        guard admit(bytes: text.utf8.count + 2) else { return }
+        transport?.sendText(text)
+    }
+
+    private func send(event: EventEnvelope, frame: SharedBytes) {
+        guard admit(bytes: frame.count) else { return }
+        transport?.sendEvent(event, frame: frame)
+    }
+
+    /// Whether `bytes` more may be queued; past the cap the reader is closed with 1008.
+    private func admit(bytes: Int) -> Bool {
+        guard let transport, transport.isOpen else { return false }
         // `now()` is cached per loop turn: a new value means a new turn (two turns in one
         // millisecond share the earlier reading, which only delays the verdict by that turn).
         let now = hub.loop.now()
         if now != turnStamp {
             turnStamp = now
-            leftoverAtTurnStart = socket.connection.queuedBytes
+            leftoverAtTurnStart = transport.queuedBytes
         }
-        if leftoverAtTurnStart + frame.count > sendQueueCap {
+        if leftoverAtTurnStart + bytes > sendQueueCap {
             // A reader this far behind is closed (1008) rather than allowed to grow memory.
             hub.relay.stats.slowConsumersClosed.increment()
             session.markClosed()
-            socket.close(code: RelayCloseCode.policy, reason: "send queue full")
-            socket.connection.close()
-            return
+            transport.close(code: RelayCloseCode.policy, reason: "send queue full")
+            transport.drop()
+            return false
         }
         hub.countDelivery()
-        socket.send(frame)
+        return true
     }
 
     /// Runs `work` on a command worker and `then` back on this loop if still connected.
