@@ -17,6 +17,15 @@ enum ChildStatus {
         return info.si_code == Int32(CLD_EXITED) ? .exited(status) : .exited(128 + status)
     }
 
+    /// Reaps `pid` once its exit has been read, so no child of ours lingers as a zombie.
+    /// Swift Testing's exit-test monitor waits on any child (`waitid(P_ALL, WNOWAIT)`) and
+    /// stalls for as long as a zombie it does not own exists: one unreaped `mariadb-install-db`
+    /// hung a whole run. Only pids this process started are ever passed here.
+    static func reap(_ pid: Int32) {
+        var status: Int32 = 0
+        _ = waitpid(pid, &status, WNOHANG)
+    }
+
     /// Polls until the child exits; nil when it was reaped elsewhere first.
     static func wait(_ pid: Int32) -> Int32? {
         var delay: UInt32 = 1_000

@@ -40,6 +40,7 @@ public enum Command {
             process.waitUntilExit()   // already reaped: Process has the status
             return process.terminationStatus
         }()
+        ChildStatus.reap(process.processIdentifier)
         return Output(status: status,
                       stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")

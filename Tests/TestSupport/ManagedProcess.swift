@@ -24,6 +24,8 @@ public final class ManagedProcess: Sendable {
     // (pid, start time): liveness is read from /proc, not Process.isRunning, which only turns
     // false once Foundation's reaper has noticed (too late or never under a busy test run).
     private let identity = Mutex<(pid: Int32, started: String?)?>(nil)
+    /// The exit status of the last run, once read (the child is reaped right after).
+    private let exitStatus = Mutex<Int32?>(nil)
     private let directory: URL
 
     /// - Parameters:
@@ -64,6 +66,7 @@ public final class ManagedProcess: Sendable {
         }
         try? log.close()
         identity.withLock { $0 = (pid, FixtureDirectories.startTime(of: pid)) }
+        exitStatus.withLock { $0 = nil }
         try "\(pid) \(marker)\n".write(to: pidFile, atomically: true, encoding: .utf8)
         ProcessRegistry.add(pid)
     }
@@ -98,7 +101,12 @@ public final class ManagedProcess: Sendable {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard let state = fields.first, state != "Z", state != "X" else { return false }
+        guard let state = fields.first, state != "X" else { return false }
+        if state == "Z" {
+            // Ours and finished: keep its status, then reap it (see ChildStatus.reap).
+            if started == nil || (fields.count > 19 && String(fields[19]) == started) { collectExit(pid) }
+            return false
+        }
         return started == nil || (fields.count > 19 && String(fields[19]) == started)
     }
 
@@ -108,7 +116,8 @@ public final class ManagedProcess: Sendable {
     public func stop(signal: Int32 = SIGTERM, timeout: Double = 15) -> Int32? {
         guard let pid = pid else {
             sweepStrays()
-            return nil
+            if let started = identity.withLock({ $0?.pid }) { collectExit(started) }
+            return exitStatus.withLock { $0 } ?? process.withLock { $0?.isRunning == false ? $0?.terminationStatus : nil }
         }
         // SIGTERM to the leader alone (nginx's master stops its workers itself); SIGKILL to all.
         if signal == SIGKILL { Self.killGroup(pid) } else { Glibc.kill(pid, signal) }
@@ -119,8 +128,17 @@ public final class ManagedProcess: Sendable {
         sweepStrays()
         ProcessRegistry.remove(pid)
         try? FileManager.default.removeItem(at: pidFile)
-        if case .exited(let status) = ChildStatus.peek(pid) { return status }
+        collectExit(pid)
+        if let status = exitStatus.withLock({ $0 }) { return status }
         return process.withLock { $0?.isRunning == false ? $0?.terminationStatus : nil }
+    }
+
+    /// Reads a finished child's status (once) and reaps it.
+    private func collectExit(_ pid: Int32) {
+        if case .exited(let status) = ChildStatus.peek(pid) {
+            exitStatus.withLock { $0 = $0 ?? status }
+            ChildStatus.reap(pid)
+        }
     }
 
     /// SIGKILL, as a crash would: no clean shutdown.
