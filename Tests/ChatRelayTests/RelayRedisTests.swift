@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Shared
 @testable import ChatRelay
 
@@ -37,7 +38,7 @@ import Shared
         init() throws {
             redis = try RedisProcess()
             let env = Environment(["CHAT_JWT_SECRET": RelayHarness.secret, "CHAT_REDIS_URL": redis.url,
-                                   "CHAT_RELAY_PORT": String(RedisProcess.freePort()), "CHAT_EVENT_LOOPS": "2",
+                                   "CHAT_RELAY_PORT": String(FreePort.next()), "CHAT_EVENT_LOOPS": "2",
                                    "CHAT_RELAY_REDIS_WORKERS": "2", "CHAT_LOG_LEVEL": "error"])
             let configuration = try RelayConfiguration(environment: env)
             server = try RelayServer(configuration: configuration, logger: Logger(label: "test", level: .error))

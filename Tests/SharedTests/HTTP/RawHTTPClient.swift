@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Glibc
 
 /// A blocking TCP client for tests that need bytes curl will not send (pipelining, malformed input).
@@ -10,13 +11,7 @@ final class RawHTTPClient: Sendable {
         guard fd >= 0 else { throw RawHTTPClientError("socket failed") }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let rc = Loopback.connect(fd, port: port)
         guard rc == 0 else { Glibc.close(fd); throw RawHTTPClientError("connect failed: errno \(errno)") }
     }
 
