@@ -1,11 +1,15 @@
-/// The one timeout an HTTP connection has at a time (header, body or idle), kept on at most one
-/// timer-wheel entry. Pure, with the clock passed in, so its rules are tested without sleeping.
+/// The one timeout an HTTP connection has at a time (header, body, idle, or the bound of a
+/// deferred answer), kept on at most one timer-wheel entry. Pure, with the clock passed in, so its rules are tested without sleeping.
 ///
 /// Moving the deadline later (progress, the next request) costs nothing: the entry fires at its
 /// old time and asks to be rescheduled for the rest. Only moving it earlier (idle 75 s → header
 /// 10 s) replaces the entry.
 struct HTTPConnectionDeadline: Equatable {
-    enum Kind: Equatable { case header, body, idle }
+    enum Kind: Equatable {
+        case header, body, idle
+        /// A handler deferred its answer (`HTTPResponder`): past this, the server answers 503.
+        case deferred
+    }
 
     /// What `arm` needs from the wheel.
     enum Step: Equatable {

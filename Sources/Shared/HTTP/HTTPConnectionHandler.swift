@@ -1,5 +1,6 @@
 /// One HTTP/1.1 connection: feeds the parser, runs handlers (inline or on the worker pool),
-/// writes answers in request order, and enforces the header and idle timeouts.
+/// holds deferred answers (`HTTPResponder`), writes answers in request order, and enforces the
+/// header, idle and deferred-answer timeouts.
 ///
 /// Loop-confined, like its `Connection`. Pipelined requests are answered one at a time: while
 /// a request is being answered, later bytes wait in the parser (reading pauses past a cap), so
@@ -18,6 +19,17 @@ final class HTTPConnectionHandler: ConnectionHandler {
     private var processing = false
     /// Reading paused until the client reads the answers already queued to it.
     private var waitingForReader = false
+
+    /// A request whose handler deferred its answer, and which of them it is (a late answer to an
+    /// earlier one, cancelled, must not answer this one).
+    private struct Held {
+        let request: HTTPRequest
+        let placeholder: HTTPResponse
+        let responder: HTTPResponder
+        let number: UInt64
+    }
+    private var held: Held?
+    private var heldNumber: UInt64 = 0
 
     // At most one wheel entry per connection (see HTTPConnectionDeadline).
     private var deadline = HTTPConnectionDeadline()
@@ -58,6 +70,12 @@ final class HTTPConnectionHandler: ConnectionHandler {
 
     func connectionInputClosed(_ connection: Connection) {
         peerClosed = true
+        // A held request is the client waiting; its EOF means it gave up (nginx's 499).
+        if held != nil {
+            abandonHeld()
+            closeGracefully()
+            return
+        }
         // An answer still being computed is written first; then the connection closes.
         if !inFlight { closeGracefully() }
     }
@@ -66,6 +84,7 @@ final class HTTPConnectionHandler: ConnectionHandler {
         closing = true
         cancelTimer()
         context.untrack(self, connection: connection)
+        abandonHeld()
     }
 
     /// Called by the server when it starts draining: idle connections close now, busy ones
@@ -150,12 +169,14 @@ final class HTTPConnectionHandler: ConnectionHandler {
     }
 
     private func finish(_ request: HTTPRequest, _ response: HTTPResponse) {
+        if let responder = response.responder {
+            hold(request, placeholder: response, responder)
+            return
+        }
         guard let h = head else { return }
         head = nil
         inFlight = false
-        context.observer?.requestCompleted(request, response: response, route: request.routeTemplate,
-                                           durationSeconds: Double(connection.loop.now() &- startedAt) / 1000,
-                                           loop: connection.loop.index)
+        report(request, response)
         guard !closing, connection.isOpen else { return }
 
         if response.status == 101, let upgrade = response.upgrade {
@@ -181,6 +202,66 @@ final class HTTPConnectionHandler: ConnectionHandler {
         }
         connection.resumeReading()
         if !processing { process() }  // pipelined requests already buffered
+    }
+
+    private func report(_ request: HTTPRequest, _ response: HTTPResponse) {
+        context.observer?.requestCompleted(request, response: response, route: request.routeTemplate,
+                                           durationSeconds: Double(connection.loop.now() &- startedAt) / 1000,
+                                           loop: connection.loop.index)
+    }
+
+    // MARK: Deferred answers
+
+    /// The handler deferred its answer: the request stays in flight, bounded by the connection's
+    /// deadline (no timer of its own), until the responder's answer hops back to this loop.
+    private func hold(_ request: HTTPRequest, placeholder: HTTPResponse, _ responder: HTTPResponder) {
+        guard !closing, connection.isOpen else {
+            responder.cancel()  // the client left while a worker ran the handler
+            abandon(request, placeholder)
+            return
+        }
+        heldNumber &+= 1
+        let number = heldNumber, loop = connection.loop, me = LoopBound(self, loop: loop)
+        switch responder.hold(deliver: { answer in loop.execute { me.value.deferredAnswered(number, answer) } }) {
+        case .answered(let answer):
+            finish(request, placeholder.completingDeferred(with: answer))
+        case .reused:
+            finish(request, placeholder.completingDeferred(
+                with: .problem(Problem(status: 500, detail: "a deferred answer was handed to two requests"))))
+        case .held:
+            held = Held(request: request, placeholder: placeholder, responder: responder, number: number)
+            arm(.deferred, seconds: responder.timeout)
+        }
+    }
+
+    private func deferredAnswered(_ number: UInt64, _ answer: HTTPResponse) {
+        guard let held, held.number == number else { return }  // cancelled meanwhile
+        self.held = nil
+        finish(held.request, held.placeholder.completingDeferred(with: answer))
+    }
+
+    /// The bound passed: 503, unless the answer is already on its way to this loop.
+    private func heldExpired() {
+        guard let held, held.responder.cancel() else { return }
+        self.held = nil
+        let late = Problem.serviceUnavailable(retryAfter: context.configuration.busyRetryAfter,
+                                              detail: "the answer was not ready in time")
+        finish(held.request, held.placeholder.completingDeferred(with: .problem(late)))
+    }
+
+    /// The client went away while its answer was deferred: the owner learns of it through the
+    /// responder, the log and metrics through status 499 (nginx's "client closed request").
+    private func abandonHeld() {
+        guard let held else { return }
+        self.held = nil
+        held.responder.cancel()
+        abandon(held.request, held.placeholder)
+    }
+
+    private func abandon(_ request: HTTPRequest, _ placeholder: HTTPResponse) {
+        head = nil
+        inFlight = false
+        report(request, placeholder.completingDeferred(with: HTTPResponse(status: 499)))
     }
 
     private func takeOver(with upgrade: @Sendable (Connection) -> ConnectionHandler) {
@@ -228,13 +309,15 @@ final class HTTPConnectionHandler: ConnectionHandler {
         timer = nil
         let firing = deadline.fired(now: connection.loop.now())
         guard !closing, connection.isOpen else { return }
-        if inFlight {
+        if inFlight && held == nil {
             deadline.entryCancelled()  // a handler is running; finishing arms the idle timeout
             return
         }
         switch firing {
         case .reschedule(let ms):
             schedule(afterMilliseconds: ms)
+        case .expired(.deferred):
+            heldExpired()
         case .expired(.idle):
             connection.close()
         case .expired:

@@ -8,6 +8,8 @@ public struct HTTPResponse: Sendable {
     /// Set with status 101 to take the connection over (WebSocket): after the 101 is written,
     /// the server makes the returned handler the connection's handler.
     public var upgrade: (@Sendable (Connection) -> ConnectionHandler)?
+    /// Set by `.deferred(_:)`: the server answers with what this responder completes, later.
+    public var responder: HTTPResponder?
 
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
