@@ -342,9 +342,12 @@ final class RecordingObserver: HTTPServerObserver {
     let entries = Mutex<[Entry]>([])
     let rejected = Mutex<[Int]>([])
     let connections = Atomic<Int>(0)
+    /// Each entry's duration, in the same order.
+    let durations = Mutex<[Double]>([])
     func requestCompleted(_ request: HTTPRequest, response: HTTPResponse, route: String?, durationSeconds: Double) {
         entries.withLock { $0.append(Entry(method: request.method.rawValue, path: request.path, route: route,
                                            status: response.status, requestId: request.requestId)) }
+        durations.withLock { $0.append(durationSeconds) }
     }
     func requestRejected(_ error: HTTPParseError, peer: SocketAddress) { rejected.withLock { $0.append(error.status) } }
     func connectionsChanged(by delta: Int) { connections.add(delta, ordering: .relaxed) }
