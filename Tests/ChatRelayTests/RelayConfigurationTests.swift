@@ -11,6 +11,7 @@ import Shared
         #expect(config.service.host == "127.0.0.1" && config.service.relayPort == 8091)
         #expect(config.service.redisURL.host == "127.0.0.1" && config.service.redisURL.port == 6379)
         #expect(config.sendQueueBytes == 1 << 20 && config.redisWorkers == 4)
+        #expect(config.maxHeldPolls == 10_000)
         _ = try config.keySet()
     }
 
@@ -18,8 +19,10 @@ import Shared
         let config = try RelayConfiguration(environment: Environment([
             "CHAT_JWT_KEYS": "a:\(Self.secret),b:\(Self.secret)", "CHAT_RELAY_SEND_QUEUE_BYTES": "65536",
             "CHAT_RELAY_REDIS_WORKERS": "2", "CHAT_REDIS_URL": "redis://cache.local:7000",
+            "CHAT_RELAY_MAX_HELD_POLLS": "500",
         ]))
         #expect(config.sendQueueBytes == 65536 && config.redisWorkers == 2)
+        #expect(config.maxHeldPolls == 500)
         #expect(config.service.redisURL.port == 7000)
         #expect(try config.keySet().signingKeyId == "a")
     }
@@ -28,6 +31,7 @@ import Shared
         ([:], "CHAT_JWT_SECRET"),
         (["CHAT_JWT_SECRET": "s", "CHAT_RELAY_SEND_QUEUE_BYTES": "lots"], "CHAT_RELAY_SEND_QUEUE_BYTES"),
         (["CHAT_JWT_SECRET": "s", "CHAT_RELAY_REDIS_WORKERS": "0"], "CHAT_RELAY_REDIS_WORKERS"),
+        (["CHAT_JWT_SECRET": "s", "CHAT_RELAY_MAX_HELD_POLLS": "-1"], "CHAT_RELAY_MAX_HELD_POLLS"),
         (["CHAT_JWT_SECRET": "s", "CHAT_RELAY_PORT": "http"], "CHAT_RELAY_PORT"),
     ])
     func aBadValueStopsStartUpNamingTheVariable(_ env: [String: String], _ name: String) {
@@ -51,7 +55,7 @@ import Shared
     }
 
     @Test func helpListsTheRelaysVariables() {
-        for name in ["CHAT_RELAY_PORT", "CHAT_REDIS_URL", "CHAT_JWT_SECRET", "CHAT_RELAY_SEND_QUEUE_BYTES", "/actuator/health"] {
+        for name in ["CHAT_RELAY_PORT", "CHAT_REDIS_URL", "CHAT_JWT_SECRET", "CHAT_RELAY_SEND_QUEUE_BYTES", "CHAT_RELAY_MAX_HELD_POLLS", "/actuator/health"] {
             #expect(RelayConfiguration.help.contains(name), "\(name)")
         }
     }

@@ -41,16 +41,17 @@ final class RelayServer: Sendable {
         let endpoint = WebSocketEndpoint(relay: hub, revocations: { try store.isSessionRevoked($0) })
         router.get("/ws", kind: .blocking) { try endpoint.handle($0) }
         // Socket.IO v4 clients (Engine.IO v4), over the same relay sessions (SocketIO/).
-        let socketIO = SocketIOEndpoint(hub: SocketIOHub(relay: hub))
+        // Inline on the loops: nothing there blocks, and held polls are deferred answers.
+        var engineIO = EngineIOConfiguration()
+        engineIO.maxHeldPolls = configuration.maxHeldPolls
+        let socketIO = SocketIOEndpoint(hub: SocketIOHub(relay: hub, configuration: engineIO))
         for path in ["/socket.io/", "/socket.io"] {
-            router.get(path, kind: .blocking) { try socketIO.handle($0) }
-            router.post(path, kind: .blocking) { try socketIO.handle($0) }
+            router.get(path, kind: .inline) { try socketIO.handle($0) }
+            router.post(path, kind: .inline) { try socketIO.handle($0) }
         }
         Actuator(stats: hub.stats, startedAt: Timestamp.now(), version: "1.0.0").register(on: router)
         // Connect storms (thousands of upgrades at once) queue here rather than see 503.
-        // Socket.IO long-polls hold a worker each until they are answered (SocketIOEndpoint):
-        // threads of their own on top, and no more held polls than those threads.
-        httpWorkers = WorkerPool(threads: httpThreads + SocketIOHub.maxHeldPolls, queueLimit: 16_384, name: "relay-http")
+        httpWorkers = WorkerPool(threads: httpThreads, queueLimit: 16_384, name: "relay-http")
         var httpConfiguration = HTTPServerConfiguration()
         httpConfiguration.maxBodyBytes = service.httpMaxBody
         http = HTTPServer(configuration: httpConfiguration, router: router.build(), group: group, workers: httpWorkers,

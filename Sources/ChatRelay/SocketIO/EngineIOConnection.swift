@@ -13,7 +13,16 @@ final class EngineIOConnection: RelayTransport {
     /// The session's WebSocket (direct, or after the upgrade) and one probing to upgrade.
     private var wire: SocketIOWire?
     private var probe: SocketIOWire?
-    private var heldPoll: PollWaiter?
+    /// The long-polling GET waiting for packets (at most one: Engine.IO allows one at a time).
+    private var heldPoll: HTTPResponder? {
+        didSet {
+            if oldValue == nil, heldPoll != nil {
+                hub.heldPolls.add(1, ordering: .relaxed)
+            } else if oldValue != nil, heldPoll == nil {
+                hub.heldPolls.subtract(1, ordering: .relaxed)
+            }
+        }
+    }
     private var timer: TimerHandle?
     private var timerAt: UInt64 = .max
     private let connectDeadline: UInt64
@@ -43,27 +52,31 @@ final class EngineIOConnection: RelayTransport {
 
     func start() { reschedule() }
 
-    // MARK: long-polling (from the HTTP workers, on this loop)
+    // MARK: long-polling (from the HTTP side, on this loop)
 
-    func poll(_ waiter: PollWaiter) {
+    func poll(_ responder: HTTPResponder) {
+        guard !responder.isCancelled else { return }  // its client left before the hop here
         guard heldPoll == nil else {
-            waiter.answer(nil)  // a second GET while one is held: the session is broken
+            responder.complete(SocketIOEndpoint.unknownSession)  // a second GET while one is held: the session is broken
             perform(session.poll(now: now))
             return
         }
-        heldPoll = waiter
+        heldPoll = responder
         perform(session.poll(now: now))
     }
 
-    func pollAbandoned(_ waiter: PollWaiter) {
-        guard heldPoll === waiter else { return }
+    /// The held GET's client went away (or the kit's bound passed): as Engine.IO does, the
+    /// session ends ("poll connection closed prematurely") instead of waiting for a GET.
+    func pollCancelled(_ responder: HTTPResponder) {
+        guard heldPoll === responder else { return }
         heldPoll = nil
         session.pollAbandoned()
+        perform(session.lost("poll connection closed prematurely"))
     }
 
-    func post(_ body: String, _ waiter: PollWaiter) {
+    func post(_ body: String, _ responder: HTTPResponder) {
         perform(session.receivedPolling(body, now: now))
-        waiter.answer("ok")
+        responder.complete(SocketIOEndpoint.text("ok"))
     }
 
     // MARK: WebSockets (SocketIOWire, on this loop)
@@ -107,7 +120,7 @@ final class EngineIOConnection: RelayTransport {
             switch action {
             case .deliver(let data): socketIOReceived(data)
             case .answerPoll(let payload):
-                heldPoll?.answer(payload)
+                heldPoll?.complete(SocketIOEndpoint.text(payload))
                 heldPoll = nil
             case .sendWebSocket(let text): wire?.send(text)
             case .sendProbe(let text): probe?.send(text)
@@ -146,7 +159,7 @@ final class EngineIOConnection: RelayTransport {
         hub.unregister(sid, loop: loopHub.index)
         timer?.cancel()
         timer = nil
-        heldPoll?.answer(EngineIOPacket.noop.encoded)
+        heldPoll?.complete(SocketIOEndpoint.text(EngineIOPacket.noop.encoded))
         heldPoll = nil
         wire?.close(code: closeCode, reason: "")
         probe?.drop()

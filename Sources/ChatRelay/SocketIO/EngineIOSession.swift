@@ -10,6 +10,10 @@ struct EngineIOConfiguration: Sendable {
     var maxPayload = 64 * 1024
     /// A client that never sends CONNECT within this is closed (Socket.IO's 45 s).
     var connectTimeout: UInt64 = 45_000
+    /// Long-polling GETs held at once per process; past it a poll is answered 503 (use the
+    /// WebSocket transport). A held poll costs no thread, only its open connection (a few KiB
+    /// in the kit and the kernel) and its session: the bound only keeps a flood finite.
+    var maxHeldPolls = 10_000
 }
 
 /// One Engine.IO v4 session (one `sid`) as a pure state machine: the handshake, server pings
@@ -129,7 +133,7 @@ struct EngineIOSession {
         return [.answerPoll(payload)]
     }
 
-    /// The held GET gave up waiting (its HTTP worker timed out): nothing was taken.
+    /// The held GET went away unanswered (its client left): nothing was taken.
     mutating func pollAbandoned() {
         pollHeld = false
     }

@@ -1,7 +1,9 @@
 import Foundation
 import Shared
 
-/// `/socket.io/?EIO=4&transport=...`: the Engine.IO v4 HTTP side. Runs on the HTTP workers.
+/// `/socket.io/?EIO=4&transport=...`: the Engine.IO v4 HTTP side. Runs inline on the
+/// connection's loop, since nothing here blocks: what needs the session hops to the loop owning
+/// it and answers through an `HTTPResponder`, so a held poll occupies no thread.
 ///
 /// - `transport=websocket` without `sid`: the WebSocket upgrade at once (a new session on the
 ///   connection's loop, `open` as its first frame).
@@ -26,7 +28,7 @@ struct SocketIOEndpoint: Sendable {
         case "polling":
             guard let sid else {
                 guard request.method == .get else { throw Self.problem(2, "bad handshake method") }
-                return try handshake()
+                return handshake()
             }
             guard SocketIOHub.loopIndex(ofSid: sid).map({ $0 < hub.relay.loops.count }) ?? false else {
                 throw Self.problem(1, "Session ID unknown")
@@ -48,37 +50,34 @@ struct SocketIOEndpoint: Sendable {
         return problem
     }
 
-    private func text(_ body: String) -> HTTPResponse {
-        .text(body, contentType: Self.textType)
+    /// A polling answer's body (`text/plain`, as Engine.IO sends it).
+    static func text(_ body: String) -> HTTPResponse {
+        .text(body, contentType: textType)
     }
 
-    private func handshake() throws -> HTTPResponse {
-        let waiter = PollWaiter()
-        hub.open(transport: .polling, loop: hub.pickLoop()) { waiter.answer($0.handshake) }
-        guard case .answered(let open?) = waiter.wait(seconds: 5) else {
-            throw Problem.serviceUnavailable(retryAfter: 1, detail: "relay busy")
-        }
-        return text(open)
+    /// The answer to a request naming a sid this relay does not have (or a broken one).
+    static let unknownSession = HTTPResponse.problem(problem(1, "Session ID unknown"))
+
+    /// Seconds a handshake or POST waits for its session's loop before the kit answers 503.
+    static let loopHopTimeout = 5.0
+
+    private func handshake() -> HTTPResponse {
+        let responder = HTTPResponder(timeout: Self.loopHopTimeout)
+        hub.open(transport: .polling, loop: hub.pickLoop()) { responder.complete(Self.text($0.handshake)) }
+        return .deferred(responder)
     }
 
     private func poll(_ sid: String) throws -> HTTPResponse {
-        // Past the threads set aside for held polls, /ws upgrades would wait behind them.
-        guard hub.heldPolls.add(1, ordering: .relaxed).newValue <= SocketIOHub.maxHeldPolls else {
-            hub.heldPolls.subtract(1, ordering: .relaxed)
+        // Each held poll is an open connection and a session; a bound keeps a flood finite.
+        guard hub.heldPolls.load(ordering: .relaxed) < hub.configuration.maxHeldPolls else {
             throw Problem.serviceUnavailable(retryAfter: 1, detail: "too many long-polling clients: use the websocket transport")
         }
-        defer { hub.heldPolls.subtract(1, ordering: .relaxed) }
-        let waiter = PollWaiter()
-        hub.withSession(sid) { $0.poll(waiter) } missing: { waiter.answer(nil) }
-        // The session answers by its next ping at the latest; past that the loop is stuck.
-        let limit = Double(hub.configuration.pingInterval + hub.configuration.pingTimeout) / 1000
-        switch waiter.wait(seconds: limit) {
-        case .answered(let payload?): return text(payload)
-        case .answered(nil): throw Self.problem(1, "Session ID unknown")
-        case .timedOut:
-            hub.withSession(sid) { $0.pollAbandoned(waiter) }
-            return text(EngineIOPacket.noop.encoded)
-        }
+        // The session answers by its next ping at the latest; past that its loop is stuck.
+        let responder = HTTPResponder(timeout: Double(hub.configuration.pingInterval + hub.configuration.pingTimeout) / 1000)
+        let hub = self.hub
+        responder.onCancel { hub.withSession(sid) { $0.pollCancelled(responder) } }
+        hub.withSession(sid) { $0.poll(responder) } missing: { responder.complete(Self.unknownSession) }
+        return .deferred(responder)
     }
 
     private func post(_ sid: String, body: [UInt8]) throws -> HTTPResponse {
@@ -86,13 +85,9 @@ struct SocketIOEndpoint: Sendable {
             throw Problem(status: 413, detail: "payload over \(hub.configuration.maxPayload) bytes")
         }
         guard let payload = String(validating: body, as: UTF8.self) else { throw Self.problem(3, "payload is not UTF-8") }
-        let waiter = PollWaiter()
-        hub.withSession(sid) { $0.post(payload, waiter) } missing: { waiter.answer(nil) }
-        switch waiter.wait(seconds: 5) {
-        case .answered(let ok?): return text(ok)
-        case .answered(nil): throw Self.problem(1, "Session ID unknown")
-        case .timedOut: throw Problem.serviceUnavailable(retryAfter: 1, detail: "relay busy")
-        }
+        let responder = HTTPResponder(timeout: Self.loopHopTimeout)
+        hub.withSession(sid) { $0.post(payload, responder) } missing: { responder.complete(Self.unknownSession) }
+        return .deferred(responder)
     }
 
     private func upgrade(_ request: HTTPRequest, sid: String?) throws -> HTTPResponse {

@@ -11,8 +11,8 @@ final class SocketIOHub: Sendable {
     let configuration: EngineIOConfiguration
     private let tables: [SocketIOLoopTable]
     private let nextLoop = Atomic<Int>(0)
-    /// Long-polling GETs held now, each on an HTTP worker thread (the relay adds this many).
-    static let maxHeldPolls = 32
+    /// Long-polling GETs held now (each an open connection, no thread: `HTTPResponder`),
+    /// bounded by `configuration.maxHeldPolls`.
     let heldPolls = Atomic<Int>(0)
     /// Relay connection ids for Socket.IO sessions, apart from TCP connection ids (which count up from 0).
     private let nextConnectionId = Atomic<UInt64>(1 << 62)
