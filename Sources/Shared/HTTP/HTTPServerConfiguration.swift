@@ -27,7 +27,8 @@ public struct HTTPServerConfiguration: Sendable {
 /// What the server reports for access logs and metrics. The service wires it to its Logger and
 /// MetricsRegistry; the server itself knows neither. Called on event-loop threads: keep it cheap.
 public protocol HTTPServerObserver: Sendable {
-    /// A request was answered; `route` is its template (nil for unmatched paths).
+    /// A request was answered; `route` is its template (nil for unmatched paths). A deferred
+    /// request (`HTTPResponder`) whose client left before its answer is reported with status 499.
     func requestCompleted(_ request: HTTPRequest, response: HTTPResponse, route: String?, durationSeconds: Double)
     /// The same, called by the server on the thread of loop `loop` (its `EventLoop.index`), so
     /// an observer can keep per-loop state without locks. Defaults to the method above.
