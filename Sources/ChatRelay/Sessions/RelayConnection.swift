@@ -12,7 +12,8 @@ final class RelayConnection: WebSocketDelegate {
     let userId: Int64
     private var session: RelaySession
     private var transport: RelayTransport?
-    private unowned let hub: LoopHub
+    /// Unowned without a check: a loop's hub lives as long as the process (RelayHub keeps it).
+    private unowned(unsafe) let hub: LoopHub
     private let sendQueueCap: Int
     /// The close code the socket reported (for the log line).
     private(set) var closeCode: UInt16 = 1006
@@ -42,7 +43,7 @@ final class RelayConnection: WebSocketDelegate {
     // MARK: WebSocketDelegate
 
     func webSocketOpened(_ socket: WebSocketConnection) {
-        attach(WebSocketRelayTransport(socket))
+        attach(socket)
     }
 
     func webSocket(_ socket: WebSocketConnection, receivedText text: String) {
