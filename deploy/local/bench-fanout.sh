@@ -13,7 +13,7 @@
 # started here is stopped on exit; about 3-4 minutes with the defaults (plus the build).
 #
 # Knobs (environment, defaults in brackets): FANOUT_CONNECTIONS [10000] FANOUT_ROOMS [10]
-#   FANOUT_RATES ["50 100 200 400 800"] FANOUT_COMPARE_RATE [100]
+#   FANOUT_RATES ["50 100 150 200 400 800"] FANOUT_COMPARE_RATE [100]
 #   FANOUT_SECONDS [6] per step, FANOUT_ROUNDS [2] runs of each side at the fixed rate
 #   (alternating; the best counts), FANOUT_P99_MS [50], FANOUT_IDLE_CONNECTIONS [18000],
 #   FANOUT_LOOPS [nproc] relay event loops, FANOUT_SOURCES [20] client source addresses
@@ -23,7 +23,7 @@ set -euo pipefail
 
 CONNS=${FANOUT_CONNECTIONS:-10000}
 ROOMS=${FANOUT_ROOMS:-10}
-RATES=${FANOUT_RATES:-50 100 200 400 800}
+RATES=${FANOUT_RATES:-50 100 150 200 400 800}
 COMPARE=${FANOUT_COMPARE_RATE:-100}
 SECS=${FANOUT_SECONDS:-6}
 ROUNDS=${FANOUT_ROUNDS:-2}
