@@ -17,6 +17,10 @@ public final class Connection {
     public let id: UInt64
     /// Replace to switch protocols (HTTP → WebSocket); takes effect from the next event.
     public var handler: ConnectionHandler
+    /// Whether the handler wants `connectionWritable` after each flush that empties the queue.
+    /// A handler that never uses it turns it off, so a flush does not reach for the handler
+    /// (a cache miss per connection per turn on a busy fan-out).
+    public var notifiesWritable = true
 
     let fd: Int32
     var generation: UInt32 = 0

@@ -41,6 +41,8 @@ public final class WebSocketConnection: ConnectionHandler {
         self.state = WebSocketConnectionState(pingInterval: configuration.pingInterval,
                                               idleTimeout: configuration.idleTimeout, now: connection.loop.now())
         self.pending = initialBytes
+        // The send queue's cap is judged at each send; nothing waits for "writable".
+        connection.notifiesWritable = false
     }
 
     /// Whether messages can still be sent (no close started).
