@@ -16,6 +16,16 @@ protocol RelayTransport: AnyObject {
     func close(code: UInt16, reason: String)
     /// Gone now, nothing more written.
     func drop()
+    /// A reader past the send-queue cap: whatever it has not started to receive is dropped,
+    /// and it is told `code` if it reads on (bounded by the close handshake's timeout).
+    func abandon(code: UInt16, reason: String)
+}
+
+extension RelayTransport {
+    func abandon(code: UInt16, reason: String) {
+        close(code: code, reason: reason)
+        drop()
+    }
 }
 
 /// The `/ws` transport: the `WebSocketConnection` itself, written as is (no wrapper object:
@@ -26,4 +36,10 @@ extension WebSocketConnection: RelayTransport {
     func sendEvent(_ event: EventEnvelope, frame: SharedBytes) { send(frame) }
     func sendPing() { connection.write(WebSocketFrameEncoder.ping()) }
     func drop() { connection.close() }
+    func abandon(code: UInt16, reason: String) {
+        // Every frame is its own write, so the backlog goes frame by frame and the close
+        // frame follows the last one the reader started on.
+        connection.discardUnsent()
+        close(code: code, reason: reason)
+    }
 }

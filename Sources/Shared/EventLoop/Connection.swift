@@ -71,6 +71,17 @@ public final class Connection {
         scheduleFlush()
     }
 
+    /// Drops the queued buffers the kernel has not started on; one partly written stays, so
+    /// the peer never gets half a message. For callers whose every `write` is one whole
+    /// message (WebSocket frames): a reader too far behind can still be told why it goes.
+    public func discardUnsent() {
+        assert(loop.inEventLoop, "Connection.discardUnsent off its loop")
+        let firstDropped = queueHead + (headOffset > 0 ? 1 : 0)
+        guard firstDropped < queue.count else { return }
+        queuedBytes -= queue[firstDropped...].reduce(0) { $0 + $1.count }
+        queue.removeSubrange(firstDropped...)
+    }
+
     /// Closes now, dropping anything queued. Idempotent; `connectionClosed` follows once.
     public func close() {
         assert(loop.inEventLoop, "Connection.close off its loop")
