@@ -279,4 +279,20 @@ enum Events {
         _ = connecting.start()
         #expect(connecting.quickDelivery(Events.room(12, "1-0")) == nil)
     }
+
+    @Test func aChannelKnownLiveIsForgottenWhenTheSessionChanges() {
+        var session = RelaySessionTests.welcomed()
+        #expect(session.quickDelivery(Events.room(12, "201-0")) == true)   // from here on: live
+        #expect(session.liveChannel == .room(12))
+        #expect(session.quickDelivery(Events.typing(12)) == true)
+        _ = session.deliver(Events.user(7, "600-0", type: "room.left", roomId: 12))
+        #expect(session.liveChannel == nil)
+        #expect(session.quickDelivery(Events.room(12, "601-0")) == nil)    // not a member any more
+        #expect(session.deliver(Events.room(12, "601-0")) == [])
+
+        var closing = RelaySessionTests.welcomed()
+        _ = closing.quickDelivery(Events.room(12, "201-0"))
+        _ = closing.closed()
+        #expect(closing.quickDelivery(Events.room(12, "202-0")) == nil)
+    }
 }

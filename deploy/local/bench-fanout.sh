@@ -13,7 +13,7 @@
 # started here is stopped on exit; about 3-4 minutes with the defaults (plus the build).
 #
 # Knobs (environment, defaults in brackets): FANOUT_CONNECTIONS [10000] FANOUT_ROOMS [10]
-#   FANOUT_RATES ["50 100 200 400 800"] FANOUT_COMPARE_RATE [100]
+#   FANOUT_RATES ["50 100 150 200 400 800"] FANOUT_COMPARE_RATE [100]
 #   FANOUT_SECONDS [6] per step, FANOUT_ROUNDS [2] runs of each side at the fixed rate
 #   (alternating; the best counts), FANOUT_P99_MS [50], FANOUT_IDLE_CONNECTIONS [18000],
 #   FANOUT_LOOPS [nproc] relay event loops, FANOUT_SOURCES [20] client source addresses
@@ -23,7 +23,7 @@ set -euo pipefail
 
 CONNS=${FANOUT_CONNECTIONS:-10000}
 ROOMS=${FANOUT_ROOMS:-10}
-RATES=${FANOUT_RATES:-50 100 200 400 800}
+RATES=${FANOUT_RATES:-50 100 150 200 400 800}
 COMPARE=${FANOUT_COMPARE_RATE:-100}
 SECS=${FANOUT_SECONDS:-6}
 ROUNDS=${FANOUT_ROUNDS:-2}
@@ -96,6 +96,7 @@ stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; forge
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 established() { ss -Htn state established "sport = :$1" | wc -l; }
 now_ms() { date +%s%3N; }
 sleep_until_ms() { local left=$(( $1 - $(now_ms) )); (( left > 0 )) && sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"; return 0; }
@@ -116,6 +117,7 @@ start=$SECONDS
 RELAY_BIN=$(cd "$ROOT" && swift build -c release --show-bin-path 2>/dev/null)/ChatRelay
 [[ -x $RELAY_BIN ]] || die "no ChatRelay at $RELAY_BIN"
 cc -O2 -o "$TMP/wsload" "$SHARED/wsload.c"
+cc -O2 -o "$TMP/floor_relay" "$HERE/floor_relay.c" -lcrypto
 say "  built in $(( SECONDS - start )) s"
 
 # ---- redis and tokens ---------------------------------------------------------------------
@@ -141,6 +143,16 @@ start_relay() {
     die "ChatRelay did not become healthy: $(tail -5 "$TMP/relay.log")"
 }
 
+# The floor: a C server that only writes each frame to each member (floor_relay.c).
+start_floor() {
+    FLOOR_PORT=$(free_port)
+    "$TMP/floor_relay" "$FLOOR_PORT" "$REDIS_PORT" "$ROOMS" >>"$TMP/floor.log" 2>&1 </dev/null &
+    FLOOR_PID=$!
+    PIDS+=("$FLOOR_PID")
+    for _ in $(seq 100); do grep -q "floor relay on" "$TMP/floor.log" && return 0; sleep 0.1; done
+    die "the floor relay did not start: $(tail -5 "$TMP/floor.log")"
+}
+
 start_node() {
     NODE_PORT=$(free_port)
     CHAT_JWT_SECRET="$SECRET" NODE_PATH=/usr/share/nodejs node "$SHARED/peer_node_relay.js" "$NODE_PORT" \
@@ -158,7 +170,7 @@ step() {
     local procs=$(( (n + PER_CLIENT - 1) / PER_CLIENT )) i from count loads=() lpids=()
     local publish_s=$(( rate > 0 ? SECS : 0 ))
     local duration=$(( CONNECT_BUDGET + SETTLE + publish_s + 2 ))
-    local rss0 rss1 c0 c1 t0 published="-"
+    local rss0 rss1 c0 c1 u0 u1 t0 published="-"
     rss0=$(rss_kib "$pid")
     t0=$(now_ms)
     for (( i = 0; i < procs; i++ )); do
@@ -170,7 +182,7 @@ step() {
     done
     while (( $(established "$port") < n && $(now_ms) < t0 + CONNECT_BUDGET * 1000 )); do sleep 0.2; done
     sleep_until_ms $(( t0 + (CONNECT_BUDGET + SETTLE) * 1000 ))
-    rss1=$(rss_kib "$pid"); c0=$(cpu_ticks "$pid")
+    rss1=$(rss_kib "$pid"); c0=$(cpu_ticks "$pid"); u0=$(user_ticks "$pid")
     local client_ticks=0 lp
     for lp in "${lpids[@]}"; do client_ticks=$(( client_ticks - $(cpu_ticks "$lp" 2>/dev/null || echo 0) )); done
     if (( rate > 0 )); then
@@ -179,14 +191,14 @@ step() {
     # CPU is read just before the clients' deadline: the backlog is drained by then and the
     # clients' exit (n closes to handle) is not counted.
     sleep_until_ms $(( t0 + duration * 1000 - 300 ))
-    c1=$(cpu_ticks "$pid")
+    c1=$(cpu_ticks "$pid"); u1=$(user_ticks "$pid")
     for lp in "${lpids[@]}"; do client_ticks=$(( client_ticks + $(cpu_ticks "$lp" 2>/dev/null || echo 0) )); done
     for i in "${lpids[@]}"; do wait "$i" || true; forget "$i"; done
     for (( i = 0; i < procs; i++ )); do
         [[ -s $TMP/wsload.$i.json ]] || die "wsload produced nothing: $(cat "$TMP/wsload.$i.err")"
         loads+=("$(cat "$TMP/wsload.$i.json")")
     done
-    FANOUT_CLIENT_TICKS=$client_ticks "$PY" "$HERE/step_result.py" "$side" "$n" "$ROOMS" "$rate" "$(getconf CLK_TCK)" "$c0" "$c1" "$rss0" "$rss1" \
+    FANOUT_CLIENT_TICKS=$client_ticks FANOUT_USER_TICKS=$(( u1 - u0 )) "$PY" "$HERE/step_result.py" "$side" "$n" "$ROOMS" "$rate" "$(getconf CLK_TCK)" "$c0" "$c1" "$rss0" "$rss1" \
         "$published" "${loads[@]}" >> "$TMP/steps.jsonl"
     export FANOUT_FRESH=0
     # Let the server see every close before the next step measures it.
@@ -233,6 +245,14 @@ for (( round = 2; round <= ROUNDS; round++ )); do
 done
 stop_pid "$RELAY_PID"
 stop_pid "$NODE_PID"
+
+# ---- the floor at the same rates: what one write per delivery costs on this machine --------
+say "== floor (C, one write per delivery, nothing else), $CONNS connections in $ROOMS rooms"
+start_floor
+export FANOUT_FRESH=1
+for rate in $(printf '%s\n' "$COMPARE" "$FIXED" | sort -nu); do step floor "$FLOOR_PID" "$FLOOR_PORT" "$CONNS" "$rate"; done
+stop_pid "$FLOOR_PID"
+grep -h '"short_writes"' "$TMP/floor.log" | tail -1 | sed 's/^/  floor: /'
 
 # ---- ChatRelay idle at IDLE connections ---------------------------------------------------
 say "== ChatRelay idle, $IDLE connections (fresh process; fd limit $HARD)"

@@ -9,7 +9,7 @@ import Shared
 final class LoopHub: @unchecked Sendable {
     let loop: EventLoop
     unowned(unsafe) var relay: RelayHub!
-    private var registry = SubscriptionRegistry()
+    private var registry = SubscriptionRegistry<RelayConnection>()
     private var connections: [UInt64: RelayConnection] = [:]
     private var wheel: DeadlineWheel
     private var sweep = TimerHandle()
@@ -96,9 +96,12 @@ final class LoopHub: @unchecked Sendable {
     // MARK: channels (loop thread)
 
     func join(_ connection: RelayConnection, _ channel: ChannelName) {
-        switch registry.join(connection.id, channel) {
+        // Only a registered connection: `remove` takes it out of every channel it is in, so
+        // the registry never keeps a closed one.
+        guard connections[connection.id] === connection else { return }
+        switch registry.join(connection.id, connection, channel) {
         case .subscribe: relay.subscriber.want(channel, loop: index)
-        case .waiting: break
+        case .waiting, .alreadyMember: break
         case .ready(let position): connection.channelReady(channel, position: position)
         }
     }
@@ -110,15 +113,16 @@ final class LoopHub: @unchecked Sendable {
     /// From the subscriber: the channel is live at `position`.
     func channelReady(_ channel: ChannelName, position: StreamID) {
         assert(loop.inEventLoop)
-        for id in registry.channelReady(channel, position: position).sorted() {
-            connections[id]?.channelReady(channel, position: position)
+        for (_, member) in registry.channelReady(channel, position: position) {
+            member.channelReady(channel, position: position)
         }
     }
 
     /// From the subscriber: one event and its frame, encoded once for every connection.
     func deliver(_ event: EventEnvelope, frame: SharedBytes) {
         assert(loop.inEventLoop)
-        for id in registry.deliver(event) { connections[id]?.deliver(event, frame: frame) }
+        // The registry holds the member objects: one walk over a dense array, no lookup each.
+        for member in registry.deliver(event) { member.deliver(event, frame: frame) }
         flushDeliveries()
     }
 

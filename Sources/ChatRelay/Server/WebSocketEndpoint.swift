@@ -8,7 +8,8 @@ struct WebSocketEndpoint: Sendable {
     let relay: RelayHub
     let revocations: @Sendable (String) throws -> Bool
 
-    /// The token a browser or a client sent; nil when there is none.
+    /// The token a browser or a client sent; nil when there is none. A Bearer header wins;
+    /// any other `Authorization` (a proxy's Basic, say) leaves `?token=` to speak.
     static func token(authorization: String?, query: [String: String]) -> String? {
         if let authorization {
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
@@ -16,11 +17,13 @@ struct WebSocketEndpoint: Sendable {
                 let token = parts[1].trimmingCharacters(in: .whitespaces)
                 return token.isEmpty ? nil : token
             }
-            return nil
         }
         if let token = query["token"], !token.isEmpty { return token }
         return nil
     }
+
+    /// What a refused client is told: the reason itself stays in the log (JWTError says why).
+    static let refusedTokenDetail = "The access token is invalid or expired."
 
     func handle(_ request: HTTPRequest) throws -> HTTPResponse {
         let accept: String
@@ -40,7 +43,8 @@ struct WebSocketEndpoint: Sendable {
             claims = try relay.keys.verify(token)
         } catch {
             relay.stats.upgradesRefused.increment()
-            throw Problem.unauthorized(detail: error.detail)
+            relay.logger?.info("ws refused", ["reason": .string(error.detail)])
+            throw Problem.unauthorized(detail: Self.refusedTokenDetail)
         }
         let revoked: Bool
         do {

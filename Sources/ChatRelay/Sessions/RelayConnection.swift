@@ -12,7 +12,8 @@ final class RelayConnection: WebSocketDelegate {
     let userId: Int64
     private var session: RelaySession
     private var transport: RelayTransport?
-    private unowned let hub: LoopHub
+    /// Unowned without a check: a loop's hub lives as long as the process (RelayHub keeps it).
+    private unowned(unsafe) let hub: LoopHub
     private let sendQueueCap: Int
     /// The close code the socket reported (for the log line).
     private(set) var closeCode: UInt16 = 1006
@@ -28,8 +29,9 @@ final class RelayConnection: WebSocketDelegate {
         self.hub = hub
         self.sendQueueCap = sendQueueCap
         let now = hub.loop.now()
+        // The token lives as long as the upgrade check accepted it: `exp` plus the key set's leeway.
         self.session = RelaySession(connectionId: id, userId: claims.userId, sid: claims.sid,
-                                    tokenExpiresAt: Self.monotonicDeadline(exp: claims.exp, now: now),
+                                    tokenExpiresAt: Self.monotonicDeadline(exp: claims.exp + hub.relay.keys.leeway, now: now),
                                     now: now, configuration: configuration)
     }
 
@@ -42,7 +44,7 @@ final class RelayConnection: WebSocketDelegate {
     // MARK: WebSocketDelegate
 
     func webSocketOpened(_ socket: WebSocketConnection) {
-        attach(WebSocketRelayTransport(socket))
+        attach(socket)
     }
 
     func webSocket(_ socket: WebSocketConnection, receivedText text: String) {
@@ -139,11 +141,11 @@ final class RelayConnection: WebSocketDelegate {
             leftoverAtTurnStart = transport.queuedBytes
         }
         if leftoverAtTurnStart + bytes > sendQueueCap {
-            // A reader this far behind is closed (1008) rather than allowed to grow memory.
+            // A reader this far behind is closed (1008) rather than allowed to grow memory:
+            // its backlog is freed now, and it sees the 1008 if it reads on.
             hub.relay.stats.slowConsumersClosed.increment()
             session.markClosed()
-            transport.close(code: RelayCloseCode.policy, reason: "send queue full")
-            transport.drop()
+            transport.abandon(code: RelayCloseCode.policy, reason: "send queue full")
             return false
         }
         hub.countDelivery()
@@ -183,10 +185,12 @@ final class RelayConnection: WebSocketDelegate {
         }) { connection, result in
             switch result {
             case .success(let claims):
-                let deadline = Self.monotonicDeadline(exp: claims.exp, now: connection.hub.loop.now())
+                let deadline = Self.monotonicDeadline(exp: claims.exp + keys.leeway, now: connection.hub.loop.now())
                 connection.perform(connection.session.tokenVerified(userId: claims.userId, sid: claims.sid, expiresAt: deadline))
             case .failure(let error as JWTError):
-                connection.perform(connection.session.tokenRejected(error == .invalidClaims ? "token refused" : error.detail))
+                connection.hub.relay.logger?.info("auth refused", ["connection": .int(Int64(connection.id)),
+                                                                   "reason": .string(error.detail)])
+                connection.perform(connection.session.tokenRejected(WebSocketEndpoint.refusedTokenDetail))
             case .failure:
                 connection.perform(connection.session.tokenRejected("token could not be checked, retry"))
             }

@@ -7,10 +7,13 @@ extension RelaySession {
     /// later as `.sendText`, encoded for this connection alone.
     /// The fan-out hot path without building an action list: true = queue the shared frame,
     /// false = skip, nil = the event needs `deliver` (control events, not yet welcomed).
-    func quickDelivery(_ event: EventEnvelope) -> Bool? {
+    mutating func quickDelivery(_ event: EventEnvelope) -> Bool? {
+        if event.channel == liveChannel { return true }
         guard phase == .welcomed, event.channel != userChannel, let position = positions[event.channel],
               !isCatchingUp(event.channel) else { return nil }
-        if let id = event.id { return id > position }
+        guard let id = event.id else { return true }
+        guard id > position else { return false }
+        liveChannel = event.channel
         return true
     }
 

@@ -21,11 +21,11 @@ struct RelaySession {
     private(set) var sid: String
     /// Monotonic ms at which the access token expires (the I/O wrapper converts `exp`).
     private(set) var tokenExpiresAt: UInt64
-    private(set) var phase: Phase = .awaitingUserChannel
+    private(set) var phase: Phase = .awaitingUserChannel { didSet { liveChannel = nil } }
     /// Channels this connection is a member of (joined, maybe not yet ready).
     private(set) var channels: Set<ChannelName> = []
     /// Positions of ready channels: welcome positions, or the position at a later live join.
-    private(set) var positions: [ChannelName: StreamID] = [:]
+    private(set) var positions: [ChannelName: StreamID] = [:] { didSet { liveChannel = nil } }
 
     private var pending: [EventEnvelope] = []
     /// room.joined / room.left seen while the membership set was being read (true = joined).
@@ -34,7 +34,11 @@ struct RelaySession {
     private var catchUpFrom: [ChannelName: StreamID] = [:]
     /// Rooms whose catch-up read is in flight: their live events wait behind it (`pending`),
     /// so the channel's order holds (catch-up entries first, then what came live).
-    private var catchingUp: Set<ChannelName> = []
+    private var catchingUp: Set<ChannelName> = [] { didSet { liveChannel = nil } }
+    /// A channel whose events all go out as they come: welcomed, ready, not catching up, and
+    /// one event past its position already sent (ids only grow per channel, so the rest are
+    /// too). `quickDelivery` answers it without the dictionaries; any change above forgets it.
+    var liveChannel: ChannelName?
     private var lastHeard: UInt64
     private var nextPingAt: UInt64?
     private let welcomeDeadline: UInt64

@@ -16,19 +16,30 @@ protocol RelayTransport: AnyObject {
     func close(code: UInt16, reason: String)
     /// Gone now, nothing more written.
     func drop()
+    /// A reader past the send-queue cap: whatever it has not started to receive is dropped,
+    /// and it is told `code` if it reads on (bounded by the close handshake's timeout).
+    func abandon(code: UInt16, reason: String)
 }
 
-/// The `/ws` transport: a `WebSocketConnection`, written as is.
-final class WebSocketRelayTransport: RelayTransport {
-    let socket: WebSocketConnection
+extension RelayTransport {
+    func abandon(code: UInt16, reason: String) {
+        close(code: code, reason: reason)
+        drop()
+    }
+}
 
-    init(_ socket: WebSocketConnection) { self.socket = socket }
-
-    var isOpen: Bool { socket.isOpen }
-    var queuedBytes: Int { socket.connection.queuedBytes }
-    func sendText(_ text: String) { socket.send(WebSocketFrameEncoder.text(text)) }
-    func sendEvent(_ event: EventEnvelope, frame: SharedBytes) { socket.send(frame) }
-    func sendPing() { socket.connection.write(WebSocketFrameEncoder.ping()) }
-    func close(code: UInt16, reason: String) { socket.close(code: code, reason: reason) }
-    func drop() { socket.connection.close() }
+/// The `/ws` transport: the `WebSocketConnection` itself, written as is (no wrapper object:
+/// one heap object fewer per connection, and one pointer fewer to chase per delivery).
+extension WebSocketConnection: RelayTransport {
+    var queuedBytes: Int { connection.queuedBytes }
+    func sendText(_ text: String) { send(WebSocketFrameEncoder.text(text)) }
+    func sendEvent(_ event: EventEnvelope, frame: SharedBytes) { send(frame) }
+    func sendPing() { connection.write(WebSocketFrameEncoder.ping()) }
+    func drop() { connection.close() }
+    func abandon(code: UInt16, reason: String) {
+        // Every frame is its own write, so the backlog goes frame by frame and the close
+        // frame follows the last one the reader started on.
+        connection.discardUnsent()
+        close(code: code, reason: reason)
+    }
 }

@@ -109,7 +109,7 @@ extension Connection {
             shutDownAndLinger()
             return
         }
-        handler.connectionWritable(self)
+        if notifiesWritable { handler.connectionWritable(self) }
     }
 
     /// Fills the loop's iovec array from the queue and calls `writev` once.

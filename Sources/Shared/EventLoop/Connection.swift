@@ -17,6 +17,10 @@ public final class Connection {
     public let id: UInt64
     /// Replace to switch protocols (HTTP → WebSocket); takes effect from the next event.
     public var handler: ConnectionHandler
+    /// Whether the handler wants `connectionWritable` after each flush that empties the queue.
+    /// A handler that never uses it turns it off, so a flush does not reach for the handler
+    /// (a cache miss per connection per turn on a busy fan-out).
+    public var notifiesWritable = true
 
     let fd: Int32
     var generation: UInt32 = 0
@@ -65,6 +69,17 @@ public final class Connection {
         queue.append(bytes)
         queuedBytes += bytes.count
         scheduleFlush()
+    }
+
+    /// Drops the queued buffers the kernel has not started on; one partly written stays, so
+    /// the peer never gets half a message. For callers whose every `write` is one whole
+    /// message (WebSocket frames): a reader too far behind can still be told why it goes.
+    public func discardUnsent() {
+        assert(loop.inEventLoop, "Connection.discardUnsent off its loop")
+        let firstDropped = queueHead + (headOffset > 0 ? 1 : 0)
+        guard firstDropped < queue.count else { return }
+        queuedBytes -= queue[firstDropped...].reduce(0) { $0 + $1.count }
+        queue.removeSubrange(firstDropped...)
     }
 
     /// Closes now, dropping anything queued. Idempotent; `connectionClosed` follows once.

@@ -41,6 +41,8 @@ public final class WebSocketConnection: ConnectionHandler {
         self.state = WebSocketConnectionState(pingInterval: configuration.pingInterval,
                                               idleTimeout: configuration.idleTimeout, now: connection.loop.now())
         self.pending = initialBytes
+        // The send queue's cap is judged at each send; nothing waits for "writable".
+        connection.notifiesWritable = false
     }
 
     /// Whether messages can still be sent (no close started).
@@ -134,14 +136,17 @@ public final class WebSocketConnection: ConnectionHandler {
         if output.armCloseTimer {
             // A peer that neither answers our close nor reads what we queued is not waited for.
             closeTimer.cancel()
-            closeTimer = connection.loop.schedule(after: configuration.closeTimeout) { [weak self] in
-                self?.connection.close()
+            closeTimer = connection.loop.schedule(after: configuration.closeTimeout) { [self] in
+                connection.close()
             }
         }
     }
 
+    /// The timers hold `self` strongly, and `connectionClosed` cancels both, which drops
+    /// them: a `weak` capture would give every connection a side table, and each retain of
+    /// it on the send path the slow way round.
     private func scheduleHeartbeat(after seconds: Double) {
-        heartbeat = connection.loop.schedule(after: seconds) { [weak self] in self?.heartbeatFired() }
+        heartbeat = connection.loop.schedule(after: seconds) { [self] in heartbeatFired() }
     }
 
     private func heartbeatFired() {

@@ -34,13 +34,3 @@ enum DatabaseTestEnvironment {
         return schema
     }
 }
-
-/// Polls `condition` every 50 ms for up to `timeout` seconds.
-func eventually(timeout: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        usleep(50_000)
-    }
-    return try condition()
-}

@@ -52,7 +52,7 @@ import TestSupport
         first.start(); second.start()
         defer { first.stop(); second.stop() }
         for n in 0..<50 { try setup.append([message(n)]) }
-        #expect(try eventually { try setup.log(.room(7)).count >= 50 })
+        #expect(try await eventually { try setup.log(.room(7)).count >= 50 })
         usleep(200_000)
         let logged = try setup.log(.room(7))
         #expect(logged.count == 50)
@@ -74,12 +74,12 @@ import TestSupport
         publisher.start()
         defer { publisher.stop() }
         try setup.append([message(1)])
-        #expect(try eventually { try setup.log(.room(7)).count == 1 })
+        #expect(try await eventually { try setup.log(.room(7)).count == 1 })
         setup.redis.stop()
         for n in 2...5 { try setup.append([message(n)]) }
         usleep(300_000)
         try setup.redis.start()
-        #expect(try eventually { (try? setup.log(.room(7)).count) == 5 })
+        #expect(try await eventually { (try? setup.log(.room(7)).count) == 5 })
         usleep(300_000)
         #expect(try setup.log(.room(7)).count == 5)
     }
@@ -94,11 +94,11 @@ import TestSupport
             OutboxEvent(channel: .user(3), type: "room.joined", roomId: 9, dataJSON: "{}"),
             OutboxEvent(channel: .user(3), type: "session.revoked", roomId: nil, dataJSON: "{\"sid\":\"44\"}"),
         ])
-        #expect(try eventually { try setup.log(.user(3)).count == 2 })
+        #expect(try await eventually { try setup.log(.user(3)).count == 2 })
         #expect(try setup.pool.with { try $0.command(["SISMEMBER", RedisKeys.userRooms(3), "9"]) } == .integer(1))
         #expect(try setup.pool.with { try $0.command(["EXISTS", RedisKeys.revokedSession("44")]) } == .integer(1))
         try setup.append([OutboxEvent(channel: .user(3), type: "room.left", roomId: 9, dataJSON: "{}")])
-        #expect(try eventually {
+        #expect(try await eventually {
             try setup.pool.with { try $0.command(["SISMEMBER", RedisKeys.userRooms(3), "9"]) } == .integer(0)
         })
     }

@@ -150,15 +150,6 @@ import TestSupport
     }
 }
 
-/// Polls `condition` for up to five seconds.
-func eventually(_ condition: () throws -> Bool) async throws -> Bool {
-    for _ in 0..<100 {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return false
-}
-
 /// Log-in budgets live in Redis, so both instances behind nginx count together.
 @Suite struct LoginRateLimitTests {
     @Test func theEleventhLoginForOneUsernameInAMinuteIs429WithRetryAfter() async throws {

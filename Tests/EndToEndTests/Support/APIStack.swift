@@ -9,8 +9,10 @@ final class APIStack: Sendable {
     let nginx: NginxFixture
     var client: APIClient { APIClient(baseURL: nginx.baseURL) }
 
-    /// Starts two ChatAPI instances (and `relays` ChatRelay instances) on `stack`, nginx over them.
-    static func start(on stack: Stack, label: String, relays relayCount: Int = 0) throws -> APIStack {
+    /// Starts two ChatAPI instances (and `relays` ChatRelay instances) on `stack`, nginx over them;
+    /// `apiEnvironment` is laid over the ChatAPI instances' variables last.
+    static func start(on stack: Stack, label: String, relays relayCount: Int = 0,
+                      apiEnvironment: [String: String] = [:]) throws -> APIStack {
         let executable = ServiceProcess.executable("ChatAPI")
         var apis: [ServiceProcess] = []
         for index in 0..<2 {
@@ -22,6 +24,7 @@ final class APIStack: Sendable {
             // Every test client is 127.0.0.1: the per-address budgets would be shared by all tests.
             environment["CHAT_RATE_LOGIN_PER_ADDRESS"] = "100000"
             environment["CHAT_RATE_SIGNUP_PER_ADDRESS"] = "100000"
+            environment.merge(apiEnvironment) { _, override in override }
             apis.append(try ServiceProcess.start(executable: executable, environment: environment, port: port,
                                                  name: "\(label)-api\(index)"))
         }

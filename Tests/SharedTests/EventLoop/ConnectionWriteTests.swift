@@ -37,6 +37,37 @@ private final class BulkWriter: ConnectionHandler {
     func connectionClosed(_ connection: Connection) { recorder.bump("closed") }
 }
 
+/// Queues a large buffer and two more; a turn later drops what was not started, queues a
+/// last one and closes after the flush (a slow reader told why it goes).
+private final class DiscardingWriter: ConnectionHandler {
+    let head: [UInt8], dropped: [[UInt8]], last: [UInt8]
+    let recorder: Recorder
+    init(head: [UInt8], dropped: [[UInt8]], last: [UInt8], recorder: Recorder) {
+        self.head = head
+        self.dropped = dropped
+        self.last = last
+        self.recorder = recorder
+    }
+    func connectionOpened(_ connection: Connection) {
+        connection.notifiesWritable = false
+        connection.write(SharedBytes(head))
+        for piece in dropped { connection.write(piece) }
+        let bound = connection.loopBound
+        let (recorder, last) = (self.recorder, self.last)
+        connection.loop.execute {
+            let connection = bound.value
+            let before = connection.queuedBytes
+            connection.discardUnsent()
+            recorder.bump("discarded", by: before - connection.queuedBytes)
+            connection.write(last)
+            connection.closeAfterFlush()
+        }
+    }
+    func connection(_ connection: Connection, received bytes: UnsafeRawBufferPointer) {}
+    func connectionWritable(_ connection: Connection) { recorder.bump("writable") }
+    func connectionClosed(_ connection: Connection) { recorder.bump("closed") }
+}
+
 @Suite struct ConnectionWriteTests {
     @Test func severalMebibytesArriveIntactThroughPartialWrites() throws {
         let running = RunningGroup(loops: 2)
@@ -55,6 +86,24 @@ private final class BulkWriter: ConnectionHandler {
         let received = try client.receive(exactly: expected.count)
         #expect(received == expected)
         #expect(waitUntil { recorder["writable"] == 1 }, "connectionWritable follows the drain")
+    }
+
+    @Test func discardUnsentKeepsThePartlyWrittenBufferAndDropsTheRestWhole() throws {
+        let running = RunningGroup(loops: 1)
+        let recorder = Recorder()
+        // More than the kernel takes at once (send and receive buffers on loopback reach MiBs).
+        let head = pattern(8 << 20, seed: 1), dropped = [pattern(5_000, seed: 2), pattern(70_000, seed: 3)]
+        let last = pattern(300, seed: 4)
+        let server = try TCPServer(host: "127.0.0.1", port: 0, group: running.group) { _ in
+            DiscardingWriter(head: head, dropped: dropped, last: last, recorder: recorder)
+        }
+        let client = try TestClient(port: server.port, receiveBuffer: 16 * 1024)
+        #expect(waitUntil { recorder["discarded"] > 0 })
+        // The head was under way (the kernel took part of it), so it is finished, not cut.
+        #expect(recorder["discarded"] == 75_000)
+        #expect(try client.receiveToEnd() == head + last)
+        #expect(waitUntil { recorder["closed"] == 1 })
+        #expect(recorder["writable"] == 0, "notifiesWritable off: no callback after the drain")
     }
 
     @Test func closeAfterFlushDeliversEverythingQueuedThenCloses() throws {

@@ -1,31 +1,21 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 @testable import Shared
 
 @Suite struct LogSinkBatchingTests {
-    /// Polls `condition` for up to `seconds`; the writer runs on its own thread.
-    private func eventually(within seconds: Double, _ condition: () -> Bool) async throws -> Bool {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
-        while clock.now < end {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
-    }
-
     @Test func aLineIsWrittenWithinTheTickWithoutAFlushCall() async throws {
         let output = CapturedOutput()
         let sink = LogSink(flushInterval: .milliseconds(20), target: output.sink)
         defer { sink.close() }
         let logger = Logger(label: "t", level: .info, sink: sink)
         logger.info("first")
-        #expect(try await eventually(within: 2) { output.lines.count == 1 })
+        #expect(try await eventually(within: 2, every: 0.005) { output.lines.count == 1 })
         // A second line after the writer went idle again is written the same way.
         try await Task.sleep(for: .milliseconds(50))
         logger.info("second")
-        #expect(try await eventually(within: 2) { output.lines.count == 2 })
+        #expect(try await eventually(within: 2, every: 0.005) { output.lines.count == 2 })
         #expect(try output.objects().map { $0["msg"] as? String } == ["first", "second"])
     }
 
@@ -53,7 +43,7 @@ import Testing
         logger.info("starts the tick")
         try await Task.sleep(for: .milliseconds(50))  // the writer is now waiting for its (long) tick
         for i in 0..<100 { logger.info("filler line that pushes the buffer past four kibibytes", ["i": .int(i)]) }
-        #expect(try await eventually(within: 5) { output.lines.count >= 50 },
+        #expect(try await eventually(within: 5, every: 0.005) { output.lines.count >= 50 },
                 "the threshold must wake the writer long before its 60 s tick")
     }
 
@@ -62,7 +52,7 @@ import Testing
         let sink = LogSink(flushInterval: .milliseconds(5), target: output.sink)
         defer { sink.close() }
         Logger(label: "t", level: .info, sink: sink).info("one")
-        #expect(try await eventually(within: 2) { output.chunkCount == 1 })
+        #expect(try await eventually(within: 2, every: 0.005) { output.chunkCount == 1 })
         try await Task.sleep(for: .milliseconds(100))
         #expect(output.chunkCount == 1, "nothing buffered, nothing written")
         #expect(sink.writerWakeUps <= 1, "at most the first line wakes a parked writer")

@@ -5,7 +5,8 @@ usage: step_result.py SIDE CONNECTIONS ROOMS RATE CLK_TCK CPU0 CPU1 RSS0_KIB RSS
 Several WSLOAD_JSON arguments (one per load-client process) are merged: counts add up, and
 the latency percentiles are the worst process's (a bound, since each histogram stays private).
 PUBLISH_JSON is "-" for an idle step; FANOUT_FRESH=1 says the server had served no one before (its
-RSS figure counts); FANOUT_CLIENT_TICKS: the load clients' CPU ticks over the window.
+RSS figure counts); FANOUT_CLIENT_TICKS: the load clients' CPU ticks over the window;
+FANOUT_USER_TICKS: the server's user-mode share of CPU1 - CPU0 (the rest is the kernel's).
 Deliveries are the frames carrying the publisher's "t" (welcome and other frames excluded);
 expected = events sent x members per room.
 """
@@ -35,6 +36,7 @@ def main() -> None:
     }
     if published is not None:
         cpu = (cpu1 - cpu0) / tick
+        user = int(os.environ.get("FANOUT_USER_TICKS", "0")) / tick
         expected = published["sent"] * (conns // rooms)
         result.update({
             "published": published["sent"], "publish_s": published["seconds"],
@@ -47,6 +49,10 @@ def main() -> None:
             "client_cpu_s": round(int(os.environ.get("FANOUT_CLIENT_TICKS", "0")) / tick, 2),
             "deliveries_per_cpu_s": round(delivered / cpu) if cpu > 0 else None,
             "cpu_us_per_delivery": round(cpu * 1e6 / delivered, 2) if delivered else None,
+            # User mode is what the server's own code costs; system mode is mostly the kernel's
+            # send path (on loopback it includes the client's TCP receive, run by the sender).
+            "user_cpu_s": round(int(os.environ.get("FANOUT_USER_TICKS", "0")) / tick, 2),
+            "user_us_per_delivery": round(user * 1e6 / delivered, 2) if delivered else None,
             "p50_ms": max(w["p50_ms"] for w in loads) if delivered else None,
             "p99_ms": max(w["p99_ms"] for w in loads) if delivered else None,
             "p999_ms": max(w["p999_ms"] for w in loads) if delivered else None,
@@ -54,7 +60,7 @@ def main() -> None:
         line = (f"  {side:<9} {conns:>6} conns {rate:>5} ev/s: {result['deliveries_per_s']:>8,} deliveries/s "
                 f"({result['delivered_fraction']:.1%} of expected), p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, "
                 f"CPU {result['cpu_s']} s -> {result['deliveries_per_cpu_s']:,} deliveries/CPU-s "
-                f"({result['cpu_us_per_delivery']} us each), client CPU {result['client_cpu_s']} s; open {opened}, failed {failed}, connect {result['connect_s']} s")
+                f"({result['cpu_us_per_delivery']} us each, {result['user_us_per_delivery']} in user mode), client CPU {result['client_cpu_s']} s; open {opened}, failed {failed}, connect {result['connect_s']} s")
     else:
         line = (f"  {side:<9} {conns:>6} conns idle: RSS {int(rss0):,} -> {int(rss1):,} KiB = "
                 f"{result['idle_kib_per_connection']} KiB per connection; open {opened}, failed {failed}, "

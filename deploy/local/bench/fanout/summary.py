@@ -22,6 +22,7 @@ def main() -> None:
     loaded = [s for s in steps if "deliveries" in s]
     relay = [s for s in loaded if s["side"] == "ChatRelay"]
     node = [s for s in loaded if s["side"] == "node-peer"]
+    floor = [s for s in loaded if s["side"] == "floor"]
 
     def holds(step):
         return step["p99_ms"] is not None and step["p99_ms"] <= target and step["delivered_fraction"] >= 0.99 and step["failed"] == 0
@@ -35,10 +36,11 @@ def main() -> None:
         low = min(relay, key=lambda s: s["rate"], default=None)
         where = f" (lowest tried: {low['rate']} events/s, p99 {ms(low['p99_ms'])})" if low else ""
         print(f"  ChatRelay did not hold p99 <= {target:g} ms at any rate tried{where}: MISSED")
-    for side, runs in (("ChatRelay", relay), ("node-peer", node)):
+    for side, runs in (("ChatRelay", relay), ("node-peer", node), ("floor", floor)):
         for s in runs:
             print(f"  {side:<9} {s['rate']:>5} ev/s: {s['deliveries_per_s']:>8,} deliveries/s ({s['delivered_fraction']:.1%}), "
-                  f"p50 {ms(s['p50_ms'])}, p99 {ms(s['p99_ms'])}, {s['deliveries_per_cpu_s']:,} deliveries/CPU-s")
+                  f"p50 {ms(s['p50_ms'])}, p99 {ms(s['p99_ms'])}, {s['deliveries_per_cpu_s']:,} deliveries/CPU-s, "
+                  f"{s['user_us_per_delivery']} us user mode per delivery")
     def best_at(runs, rate):
         """The most efficient run at `rate` among those that delivered everything, else any (flagged)."""
         at = [s for s in runs if s["rate"] == rate and s["deliveries_per_cpu_s"]]
@@ -59,6 +61,18 @@ def main() -> None:
         print(f"  deliveries per CPU-second at {rate} ev/s ({label}, best of {r_runs} / {n_runs} runs): "
               f"ChatRelay {r['deliveries_per_cpu_s']:,}, node-peer {n['deliveries_per_cpu_s']:,}; "
               f"ratio relay/node {ratio:.2f} ({verdict} the 3x target)" + (f" [{'; '.join(notes)}]" if notes else ""))
+        f, _ = best_at(floor, rate)
+        if f:
+            # The floor writes each delivery on its own and does nothing else: its ratio to the
+            # peer is the most that design can reach here, whatever its user-space code.
+            print(f"    floor at {rate} ev/s: {f['deliveries_per_cpu_s']:,} deliveries/CPU-s "
+                  f"({f['cpu_us_per_delivery']} us each, {f['user_us_per_delivery']} in user mode): "
+                  f"floor/node {f['deliveries_per_cpu_s'] / n['deliveries_per_cpu_s']:.2f}, "
+                  f"relay/floor {r['deliveries_per_cpu_s'] / f['deliveries_per_cpu_s']:.2f}")
+        if r["user_us_per_delivery"] and n["user_us_per_delivery"]:
+            print(f"    user mode per delivery at {rate} ev/s: ChatRelay {r['user_us_per_delivery']} us, "
+                  f"node-peer {n['user_us_per_delivery']} us; ratio node/relay "
+                  f"{n['user_us_per_delivery'] / r['user_us_per_delivery']:.2f}")
     # Efficiency at each side's best complete run, whatever the rate: the relay flushes once per
     # loop turn, so it gets cheaper per delivery as load rises, where the peer writes per send.
     peaks = {}
