@@ -43,7 +43,10 @@ struct SocketIOEndpoint: Sendable {
         }
     }
 
-    /// Engine.IO's error body (`{"code":1,"message":"Session ID unknown"}`) with 400.
+    /// A 400 as problem+json like every other refusal of the relay, with Engine.IO's error code
+    /// (0 transport unknown, 1 session unknown, 2 bad method, 3 bad request, 5 version) in
+    /// `X-Engine-IO-Error`: the reference server's `{"code","message"}` body is not copied;
+    /// Engine.IO clients act on the status alone.
     static func problem(_ code: Int, _ message: String) -> Problem {
         var problem = Problem.badRequest(detail: message)
         problem.headers.set("X-Engine-IO-Error", "\(code)")
