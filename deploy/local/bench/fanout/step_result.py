@@ -6,7 +6,8 @@ Several WSLOAD_JSON arguments (one per load-client process) are merged: counts a
 the latency percentiles are the worst process's (a bound, since each histogram stays private).
 PUBLISH_JSON is "-" for an idle step; FANOUT_FRESH=1 says the server had served no one before (its
 RSS figure counts); FANOUT_CLIENT_TICKS: the load clients' CPU ticks over the window;
-FANOUT_USER_TICKS: the server's user-mode share of CPU1 - CPU0 (the rest is the kernel's).
+FANOUT_USER_TICKS: the server's user-mode share of CPU1 - CPU0 (the rest is the kernel's; the
+kernel splits the two by sampling at its tick, so one step's split scatters, the sum does not).
 Deliveries are the frames carrying the publisher's "t" (welcome and other frames excluded);
 expected = events sent x members per room.
 """
