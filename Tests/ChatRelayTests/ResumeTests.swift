@@ -30,6 +30,34 @@ import Shared
         ])
     }
 
+    @Test func liveEventsDuringAResumeReadFollowItInIdOrder() {
+        var session = RelaySessionTests.welcomed()  // room:12 welcomed at 200-0
+        _ = session.received(text: #"{"type":"resume","since":{"room:12":"150-2"}}"#, now: 1)
+        // While the log is read, live events of room 12 wait; other rooms flow.
+        #expect(session.quickDelivery(Events.room(12, "201-0")) == nil)
+        #expect(session.deliver(Events.room(12, "201-0")) == [])
+        #expect(session.deliver(Events.room(12, "202-0")) == [])
+        #expect(session.deliver(Events.room(31, "301-0")) == [.sendEvent])
+        let request = ReplayRequest(channel: .room(12), from: Self.id("150-3"), through: Self.id("200-0"), kind: .resume(since: Self.id("150-2")))
+        let actions = session.replayFinished(request, result: ReplayResult(entries: [Events.room(12, "160-0")], logFirstId: Self.id("100-0")))
+        #expect(actions == [
+            .sendText(Events.room(12, "160-0").json(replayed: true)),
+            .sendText(ServerFrame.resumed(channel: .room(12), complete: true)),
+            .sendText(Events.room(12, "201-0").json()),
+            .sendText(Events.room(12, "202-0").json()),
+        ])
+        #expect(session.deliver(Events.room(12, "203-0")) == [.sendEvent])   // live again
+    }
+
+    @Test func aFailedResumeReadReleasesTheHeldLiveEventsAfterItsAnswer() {
+        var session = RelaySessionTests.welcomed()
+        _ = session.received(text: #"{"type":"resume","since":{"room:12":"150-2"}}"#, now: 1)
+        _ = session.deliver(Events.room(12, "201-0"))
+        let request = ReplayRequest(channel: .room(12), from: Self.id("150-3"), through: Self.id("200-0"), kind: .resume(since: Self.id("150-2")))
+        #expect(session.replayFailed(request) == [.sendText(ServerFrame.resumed(channel: .room(12), complete: false)),
+                                                  .sendText(Events.room(12, "201-0").json())])
+    }
+
     @Test func aTrimmedLogAnswersCompleteFalse() {
         var session = RelaySessionTests.welcomed()
         let request = ReplayRequest(channel: .room(12), from: Self.id("150-3"), through: Self.id("200-0"), kind: .resume(since: Self.id("150-2")))

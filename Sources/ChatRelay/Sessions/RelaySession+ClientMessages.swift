@@ -38,7 +38,9 @@ extension RelaySession {
     }
 
     /// Per channel, in name order: replay `(since, welcome position]`, or answer at once.
-    private func resume(_ since: [ChannelName: StreamID]) -> [SessionAction] {
+    /// While a channel's replay is read, its live events wait behind it (as for a catch-up),
+    /// so the client gets the channel in id order: replayed, `resumed`, then live.
+    private mutating func resume(_ since: [ChannelName: StreamID]) -> [SessionAction] {
         var actions: [SessionAction] = []
         for (channel, from) in since.sorted(by: { $0.key.description < $1.key.description }) {
             guard channels.contains(channel) else {
@@ -52,6 +54,7 @@ extension RelaySession {
             if from >= position {
                 actions.append(.sendText(ServerFrame.resumed(channel: channel, complete: true)))
             } else {
+                holdLiveEvents(of: channel)
                 actions.append(.replay(ReplayRequest(channel: channel, from: from.successor,
                                                      through: position, kind: .resume(since: from))))
             }

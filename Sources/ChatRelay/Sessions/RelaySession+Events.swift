@@ -69,6 +69,7 @@ extension RelaySession {
         case .resume(let since):
             let complete = ResumeRule.isComplete(since: since, through: request.through, logFirstId: result.logFirstId)
             actions.append(.sendText(ServerFrame.resumed(channel: request.channel, complete: complete)))
+            actions += finishCatchUp(request.channel)
         case .catchUp:
             actions += finishCatchUp(request.channel)
         }
@@ -80,6 +81,6 @@ extension RelaySession {
     mutating func replayFailed(_ request: ReplayRequest) -> [SessionAction] {
         guard isOpen else { return [] }
         guard case .resume = request.kind else { return finishCatchUp(request.channel) }
-        return [.sendText(ServerFrame.resumed(channel: request.channel, complete: false))]
+        return [.sendText(ServerFrame.resumed(channel: request.channel, complete: false))] + finishCatchUp(request.channel)
     }
 }

@@ -234,6 +234,11 @@ struct RelaySession {
         !catchingUp.isEmpty && catchingUp.contains(channel)
     }
 
+    /// Live events of `channel` wait (in `pending`) until `finishCatchUp`: a log read is on its way.
+    mutating func holdLiveEvents(of channel: ChannelName) {
+        catchingUp.insert(channel)
+    }
+
     /// The catch-up read of `channel` was sent (or failed): the live events held behind it follow.
     mutating func finishCatchUp(_ channel: ChannelName) -> [SessionAction] {
         guard catchingUp.remove(channel) != nil else { return [] }
