@@ -215,9 +215,12 @@ final class HTTPConnectionHandler: ConnectionHandler {
     /// The handler deferred its answer: the request stays in flight, bounded by the connection's
     /// deadline (no timer of its own), until the responder's answer hops back to this loop.
     private func hold(_ request: HTTPRequest, placeholder: HTTPResponse, _ responder: HTTPResponder) {
-        guard !closing, connection.isOpen else {
-            responder.cancel()  // the client left while a worker ran the handler
+        // The client left while a worker ran the handler: closed, or shut its sending side
+        // before the answer was deferred (the same as leaving while held, below).
+        guard !closing, connection.isOpen, !peerClosed else {
+            responder.cancel()
             abandon(request, placeholder)
+            if !closing { closeGracefully() }
             return
         }
         heldNumber &+= 1

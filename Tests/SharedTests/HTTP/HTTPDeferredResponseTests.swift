@@ -29,6 +29,13 @@ import Testing
                 held.add(responder)
                 return .deferred(responder)
             }
+            // Defers only after the client has had time to leave (the worker is slow to return).
+            routes.get("/deferred-late") { _ in
+                let responder = HTTPResponder(timeout: 10)
+                held.add(responder)
+                usleep(300_000)
+                return .deferred(responder)
+            }
             routes.get("/now", kind: .inline) { _ in
                 let responder = HTTPResponder(timeout: 10)
                 responder.complete(.text("early"))
@@ -120,6 +127,24 @@ import Testing
         let next = try RawHTTPClient(port: s.port)
         next.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(next.readResponses(1).first?.status == 200)
+    }
+
+    @Test func aClientThatLeftBeforeTheHandlerDeferredIsCancelledToo() throws {
+        let observer = RecordingObserver()
+        let (s, held) = try Self.server(observer: observer)
+        defer { s.stop() }
+        let client = try RawHTTPClient(port: s.port)
+        client.send("GET /deferred-late HTTP/1.1\r\nHost: x\r\n\r\n")
+        guard let responder = held.wait(for: 1).first else {
+            Issue.record("the handler did not run")
+            return
+        }
+        shutdown(client.fd, Int32(SHUT_WR))   // gone while the worker still runs the handler
+        #expect(Self.waitUntil { responder.isCancelled })
+        #expect(!responder.complete(.text("too late")))
+        #expect(client.readToEnd().text.isEmpty)   // no answer, the connection closes
+        #expect(Self.waitUntil { s.server.openConnections == 0 })
+        #expect(observer.entries.withLock { $0.map(\.status) } == [499])
     }
 
     @Test func anAnswerNeverGivenIsAnswered503AtItsBoundAndTheConnectionStaysUsable() throws {
