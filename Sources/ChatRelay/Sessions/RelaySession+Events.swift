@@ -1,22 +1,11 @@
 import Shared
 
 extension RelaySession {
-    /// An event of one of this connection's channels, as fanned out by the registry.
+    /// An event of one of this connection's channels, as fanned out by the registry
+    /// (`quickDelivery` answers the common case first).
     ///
     /// `.sendEvent` means "queue the shared frame"; events held before `welcome` come back
     /// later as `.sendText`, encoded for this connection alone.
-    /// The fan-out hot path without building an action list: true = queue the shared frame,
-    /// false = skip, nil = the event needs `deliver` (control events, not yet welcomed).
-    mutating func quickDelivery(_ event: EventEnvelope) -> Bool? {
-        if event.channel == liveChannel { return true }
-        guard phase == .welcomed, event.channel != userChannel, let position = positions[event.channel],
-              !isCatchingUp(event.channel) else { return nil }
-        guard let id = event.id else { return true }
-        guard id > position else { return false }
-        liveChannel = event.channel
-        return true
-    }
-
     mutating func deliver(_ event: EventEnvelope) -> [SessionAction] {
         guard isOpen, channels.contains(event.channel) else { return [] }
         var actions: [SessionAction] = []

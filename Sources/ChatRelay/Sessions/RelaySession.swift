@@ -38,7 +38,7 @@ struct RelaySession {
     /// A channel whose events all go out as they come: welcomed, ready, not catching up, and
     /// one event past its position already sent (ids only grow per channel, so the rest are
     /// too). `quickDelivery` answers it without the dictionaries; any change above forgets it.
-    var liveChannel: ChannelName?
+    private(set) var liveChannel: ChannelName?
     private var lastHeard: UInt64
     private var nextPingAt: UInt64?
     private let welcomeDeadline: UInt64
@@ -84,7 +84,7 @@ struct RelaySession {
         case .welcomed:
             var actions = flushPending(for: channel)
             if let from = catchUpFrom.removeValue(forKey: channel), from <= position {
-                catchingUp.insert(channel)
+                holdLiveEvents(of: channel)
                 actions.append(.replay(ReplayRequest(channel: channel, from: from, through: position, kind: .catchUp)))
             }
             return actions
@@ -232,6 +232,18 @@ struct RelaySession {
     /// first whether any read is in flight at all).
     func isCatchingUp(_ channel: ChannelName) -> Bool {
         !catchingUp.isEmpty && catchingUp.contains(channel)
+    }
+
+    /// The fan-out hot path without building an action list: true = queue the shared frame,
+    /// false = skip, nil = the event needs `deliver` (control events, not yet welcomed).
+    mutating func quickDelivery(_ event: EventEnvelope) -> Bool? {
+        if event.channel == liveChannel { return true }
+        guard phase == .welcomed, event.channel != userChannel, let position = positions[event.channel],
+              !isCatchingUp(event.channel) else { return nil }
+        guard let id = event.id else { return true }
+        guard id > position else { return false }
+        liveChannel = event.channel
+        return true
     }
 
     /// Live events of `channel` wait (in `pending`) until `finishCatchUp`: a log read is on its way.
