@@ -65,12 +65,7 @@ public enum HTTPProbe {
     }
 
     static func sendAll(_ fd: Int32, _ bytes: [UInt8], to peer: String) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw FixtureError("send to \(peer): errno \(errno)") }
-            sent += n
-        }
+        if let code = Loopback.sendAll(fd, bytes) { throw FixtureError("send to \(peer): errno \(code)") }
     }
 
     private static func address(_ ip: String, port: Int) -> sockaddr_in {

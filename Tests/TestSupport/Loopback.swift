@@ -7,6 +7,19 @@ public enum Loopback {
         withAddress(port) { Glibc.connect(fd, $0, $1) }
     }
 
+    /// Writes all of `bytes` to the blocking socket `fd` (without SIGPIPE); nil when all went,
+    /// else the `errno` that stopped it (0: the peer took nothing more).
+    public static func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return n == 0 ? 0 : errno }
+            sent += n
+        }
+        return nil
+    }
+
     /// `bind(2)` of `fd` to 127.0.0.1:`port`; 0 on success, -1 with `errno` set.
     public static func bind(_ fd: Int32, port: Int) -> Int32 {
         withAddress(port) { Glibc.bind(fd, $0, $1) }

@@ -66,7 +66,7 @@ public final class WebSocketProbe {
     public func close() {
         // Masked close, code 1000, zero mask key: the payload goes as is.
         let frame: [UInt8] = [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8]
-        _ = frame.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        _ = Loopback.sendAll(fd, frame)
         shutdown(fd, Int32(SHUT_RDWR))
     }
 

@@ -46,12 +46,7 @@ final class TestWebSocketClient {
     }
 
     func write(_ bytes: [UInt8]) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw Failure(description: "send failed: errno \(errno)") }
-            offset += n
-        }
+        if let code = Loopback.sendAll(fd, bytes) { throw Failure(description: "send failed: errno \(code)") }
     }
 
     func send(text: String) throws {

@@ -2,6 +2,7 @@ import CLinux
 import Glibc
 import Testing
 import Synchronization
+import TestSupport
 @testable import Shared
 
 /// A blocking POSIX client socket with timeouts, so a broken server fails a test instead of hanging it.
@@ -31,13 +32,7 @@ final class TestClient {
     deinit { Glibc.close(fd) }
 
     func send(_ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw Failure(description: "send failed: errno \(errno)") }
-            sent += n
-        }
+        if let code = Loopback.sendAll(fd, bytes) { throw Failure(description: "send failed: errno \(code)") }
     }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
