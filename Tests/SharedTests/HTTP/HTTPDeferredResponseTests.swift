@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Glibc
 import Synchronization
 import Testing
 @testable import Shared
