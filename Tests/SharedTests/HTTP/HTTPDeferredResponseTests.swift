@@ -1,5 +1,5 @@
+import CLinux  // SHUT_WR (Glibc alone does not export it to a clean build)
 import Foundation
-import Glibc
 import Glibc
 import Synchronization
 import Testing
